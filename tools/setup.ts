@@ -1,0 +1,35 @@
+/**
+ * Everything a fresh machine needs before PulseCart runs: PostgreSQL, Redis
+ * and RabbitMQ (tools/services.sh), a Temporal Service (the embedded dev
+ * server unless TEMPORAL_ADDRESS is set) and the database migrations.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ensureDevServer } from './temporal';
+import { migrate } from './migrate';
+
+export interface Environment {
+  temporalAddress: string;
+  temporalUiUrl: string;
+}
+
+export function ensureServices(): void {
+  const script = path.resolve(__dirname, 'services.sh');
+  const result = spawnSync('bash', [script], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('tools/services.sh failed (see above)');
+}
+
+export async function ensureTemporal(): Promise<Environment> {
+  if (process.env.TEMPORAL_ADDRESS) {
+    return { temporalAddress: process.env.TEMPORAL_ADDRESS, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? '' };
+  }
+  const server = await ensureDevServer();
+  return { temporalAddress: server.address, temporalUiUrl: server.uiUrl };
+}
+
+export async function ensureEnvironment(databaseUrls: string[]): Promise<Environment> {
+  ensureServices();
+  const environment = await ensureTemporal();
+  for (const url of databaseUrls) await migrate(url);
+  return environment;
+}

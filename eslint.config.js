@@ -20,16 +20,18 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: only the workflow SDK and types.
+    // Workflow code runs in Temporal's deterministic sandbox: it imports the
+    // workflow SDK, its own folder, and types; every side effect is an activity.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['*', '!@temporalio/workflow', '!./*', '!../domain/*'],
-              message: 'Workflows import only @temporalio/workflow and types.',
+              regex: '^(?!@temporalio/workflow$|\\./)',
+              allowTypeImports: true,
+              message: 'Workflows import only @temporalio/workflow, their own folder and types.',
             },
           ],
         },

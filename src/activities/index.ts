@@ -1,0 +1,61 @@
+/**
+ * The purchase workflow's activities: every side effect of a purchase lives
+ * here, keyed by the tracking id so that any retry is harmless.
+ */
+import { Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { PurchaseRequest } from '../domain/purchase';
+import type { Inventory, ReleaseResult, ReserveResult } from '../inventory/inventory';
+import type { Logger } from '../logger';
+import type { StockPublisher } from '../stock-events/publisher';
+import { commitOrder, type CommittedOrder } from './commit-order';
+
+export interface ActivityDeps {
+  pool: Pool;
+  inventory: Inventory;
+  publisher: StockPublisher;
+  logger: Logger;
+}
+
+export function createActivities({ pool, inventory, publisher, logger }: ActivityDeps) {
+  /** Runs one workflow step and logs one line for it, success or failure. */
+  async function step<T>(name: string, request: { trackingId: string }, run: () => Promise<T>): Promise<T> {
+    const { workflowExecution, attempt } = Context.current().info;
+    const started = performance.now();
+    const fields = { step: name, trackingId: request.trackingId, workflowId: workflowExecution?.workflowId, attempt };
+    try {
+      const result = await run();
+      logger.info({ ...fields, ms: Math.round(performance.now() - started), result }, name);
+      return result;
+    } catch (err) {
+      logger.warn({ ...fields, ms: Math.round(performance.now() - started), err }, `${name} failed`);
+      throw err;
+    }
+  }
+
+  return {
+    reserveStock(request: PurchaseRequest): Promise<ReserveResult> {
+      return step('reserveStock', request, () => inventory.reserve(request));
+    },
+
+    commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {
+      return step('commitOrder', request, () => commitOrder(pool, request));
+    },
+
+    releaseReservation(request: PurchaseRequest): Promise<ReleaseResult> {
+      return step('releaseReservation', request, () => inventory.release(request.productId, request.trackingId));
+    },
+
+    /** Tells subscribers the stock now available; a failed broadcast never fails a purchase. */
+    broadcastStock(request: PurchaseRequest): Promise<number | undefined> {
+      return step('broadcastStock', request, async () => {
+        const available = await inventory.available(request.productId);
+        if (available !== undefined)
+          await publisher.publish({ productId: request.productId, available, ts: Date.now() });
+        return available;
+      });
+    },
+  };
+}
+
+export type PurchaseActivities = ReturnType<typeof createActivities>;

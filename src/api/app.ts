@@ -1,0 +1,56 @@
+import Koa from 'koa';
+import bodyParser from 'koa-bodyparser';
+import type { Client } from '@temporalio/client';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { Catalog } from '../catalog/products';
+import type { Amqp } from '../clients/amqp';
+import type { Config } from '../config';
+import { Inventory } from '../inventory/inventory';
+import type { Logger } from '../logger';
+import { StockPublisher } from '../stock-events/publisher';
+import { createApiMetrics } from './metrics';
+import { authenticate } from './middleware/auth';
+import { errorMiddleware } from './middleware/errors';
+import { observe } from './middleware/observe';
+import { AdmissionGate } from './purchases/admission';
+import { PurchaseService } from './purchases/purchase-service';
+import { healthRoutes } from './routes/health';
+import { productRoutes } from './routes/products';
+import { purchaseRoutes } from './routes/purchases';
+
+export interface AppDeps {
+  config: Pick<Config, 'JWT_SECRET' | 'TEMPORAL_TASK_QUEUE' | 'SYNC_DEADLINE_MS' | 'SOLD_OUT_CACHE_MS'>;
+  pool: Pool;
+  redis: Redis;
+  amqp: Amqp;
+  temporal: Client;
+  logger: Logger;
+}
+
+/** Builds the HTTP API from its clients; tests build it with real ones on port 0. */
+export function createApp({ config, pool, redis, amqp, temporal, logger }: AppDeps): Koa {
+  const metrics = createApiMetrics();
+  const inventory = new Inventory(redis);
+  const publisher = new StockPublisher(amqp.channel);
+  const auth = authenticate(config.JWT_SECRET);
+  const purchases = new PurchaseService({
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    gate: new AdmissionGate(inventory, metrics, config.SOLD_OUT_CACHE_MS),
+    inventory,
+    metrics,
+  });
+
+  const app = new Koa();
+  app.use(observe(logger, metrics));
+  app.use(errorMiddleware(logger));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
+  const routers = [
+    healthRoutes({ pool, redis, amqp, temporal, metrics }),
+    productRoutes({ catalog: new Catalog(pool, inventory), publisher, authenticate: auth, logger }),
+    purchaseRoutes({ purchases, metrics, authenticate: auth, syncDeadlineMs: config.SYNC_DEADLINE_MS }),
+  ];
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  return app;
+}

@@ -1,0 +1,36 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one API process, on its own registry. */
+export function createApiMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    purchases: new Counter({
+      name: 'pulsecart_purchases_total',
+      help: 'Purchase requests answered, by pattern (sync/async) and outcome',
+      labelNames: ['pattern', 'outcome'],
+      registers: [registry],
+    }),
+    admissionRejections: new Counter({
+      name: 'pulsecart_admission_rejections_total',
+      help: 'Purchases turned away by the admission gate without a workflow, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    workflowsStarted: new Counter({
+      name: 'pulsecart_workflows_started_total',
+      help: 'Purchase workflows started',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;

@@ -1,0 +1,41 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { Catalog } from '../../catalog/products';
+import type { StockPublisher } from '../../stock-events/publisher';
+import type { Logger } from '../../logger';
+import { requireAdmin } from '../middleware/auth';
+import { createProductBody, idParam, parse, restockBody } from '../validation';
+
+export interface ProductRouteDeps {
+  catalog: Catalog;
+  publisher: StockPublisher;
+  authenticate: Middleware;
+  logger: Logger;
+}
+
+/** Product reads for everyone; create and restock for administrators. */
+export function productRoutes({ catalog, publisher, authenticate, logger }: ProductRouteDeps): Router {
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.get('/products/:id', async (ctx) => {
+    ctx.body = await catalog.find(parse(idParam, ctx.params.id));
+  });
+
+  router.post('/admin/products', authenticate, requireAdmin, async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await catalog.create(parse(createProductBody, ctx.request.body));
+  });
+
+  router.put('/admin/products/:id/stock', authenticate, requireAdmin, async (ctx) => {
+    const id = parse(idParam, ctx.params.id);
+    const { stock } = parse(restockBody, ctx.request.body);
+    const { product, available } = await catalog.restock(id, stock);
+    // Subscribers learn of the restock; a broker hiccup must not undo it.
+    await publisher
+      .publish({ productId: id, available, ts: Date.now() })
+      .catch((err) => logger.warn({ err, productId: id }, 'restock broadcast failed'));
+    ctx.body = product;
+  });
+
+  return router;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { AppError } from '../domain/errors';
+
+/** Parses input with a zod schema, or answers 400 VALIDATION_FAILED naming each problem. */
+export function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  throw new AppError('VALIDATION_FAILED', 'The request is not valid', 400, details);
+}
+
+const MAX_ID = 2 ** 53 - 1;
+const id = z.number().int().positive().max(MAX_ID);
+
+/** Path ids are decimal digits only: no signs, exponents or spaces. */
+export const idParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(id);
+
+export const trackingIdParam = z.string().uuid();
+
+/** Printable ASCII, as the IETF Idempotency-Key draft suggests; long enough for a UUID or a hash. */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters')
+  .optional();
+
+export const purchaseBody = z
+  .object({
+    productId: id,
+    quantity: z.number().int().min(1).max(100),
+  })
+  .strict();
+
+export const createProductBody = z
+  .object({
+    id: id.optional(),
+    name: z.string().trim().min(1).max(100),
+    price: z.number().min(0).max(99_999_999.99).multipleOf(0.01),
+    stock: z.number().int().min(0).max(1_000_000_000),
+    maxPerUser: z.number().int().min(1).max(1_000_000).default(1),
+  })
+  .strict();
+
+export const restockBody = z.object({ stock: z.number().int().min(0).max(1_000_000_000) }).strict();

@@ -1,0 +1,77 @@
+/**
+ * Products in PostgreSQL (the truth) kept in step with their hot state in
+ * Redis (the gate). Admin writes go to PostgreSQL first, then Redis.
+ */
+import type { Pool } from 'pg';
+import { inTransaction } from '../clients/postgres';
+import { AppError } from '../domain/errors';
+import type { Inventory } from '../inventory/inventory';
+
+export interface Product {
+  id: number;
+  name: string;
+  price: number;
+  stock: number;
+  maxPerUser: number;
+}
+
+export interface NewProduct {
+  id?: number;
+  name: string;
+  price: number;
+  stock: number;
+  maxPerUser: number;
+}
+
+const COLUMNS = 'id, name, price, stock_quantity AS stock, max_per_user AS "maxPerUser"';
+const UNIQUE_VIOLATION = '23505';
+
+export class Catalog {
+  constructor(
+    private readonly pool: Pool,
+    private readonly inventory: Inventory,
+  ) {}
+
+  async create(product: NewProduct): Promise<Product> {
+    const created = await this.pool
+      .query<Product>(
+        `INSERT INTO product (id, name, price, stock_quantity, max_per_user)
+         OVERRIDING SYSTEM VALUE
+         VALUES (COALESCE($1, nextval(pg_get_serial_sequence('product', 'id'))), $2, $3, $4, $5)
+         RETURNING ${COLUMNS}`,
+        [product.id ?? null, product.name, product.price, product.stock, product.maxPerUser],
+      )
+      .catch((err: { code?: string }) => {
+        if (err.code === UNIQUE_VIOLATION)
+          throw new AppError('PRODUCT_EXISTS', `Product ${product.id} already exists`, 409);
+        throw err;
+      });
+    const row = created.rows[0];
+    await this.inventory.load(row.id, row.stock, row.maxPerUser);
+    return row;
+  }
+
+  /** Sets the stock; Redis moves by the same difference so reservations in flight keep their units. */
+  async restock(id: number, stock: number): Promise<{ product: Product; available: number }> {
+    const { product, previous } = await inTransaction(this.pool, async (client) => {
+      const locked = await client.query<{ stock: number }>(
+        'SELECT stock_quantity AS stock FROM product WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      if (locked.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+      const updated = await client.query<Product>(
+        `UPDATE product SET stock_quantity = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, stock],
+      );
+      return { product: updated.rows[0], previous: locked.rows[0].stock };
+    });
+    const available = await this.inventory.adjust(id, stock - previous);
+    return { product, available };
+  }
+
+  async find(id: number): Promise<Product & { available: number | null }> {
+    const found = await this.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
+    if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+    return { ...found.rows[0], available: (await this.inventory.available(id)) ?? null };
+  }
+}

@@ -1,0 +1,26 @@
+-- Atomically reserves stock for one purchase, at most once per tracking id.
+-- KEYS: 1 stock hash {available, maxPerUser}, 2 units held per user, 3 reservations
+-- ARGV: 1 trackingId, 2 userId, 3 quantity, 4 now (ms)
+-- Returns {outcome, available}; outcome is RESERVED (just now), HELD (reserved
+-- earlier for this tracking id), RELEASED (reserved earlier, since given back),
+-- SOLD_OUT, PURCHASE_LIMIT, INSUFFICIENT_STOCK or PRODUCT_NOT_FOUND.
+local existing = redis.call('HGET', KEYS[3], ARGV[1])
+if existing then
+  local available = tonumber(redis.call('HGET', KEYS[1], 'available') or '0')
+  if string.sub(existing, 1, 1) == 'X' then return {'RELEASED', available} end
+  return {'HELD', available}
+end
+
+local stock = redis.call('HMGET', KEYS[1], 'available', 'maxPerUser')
+if not stock[1] then return {'PRODUCT_NOT_FOUND', 0} end
+local available = tonumber(stock[1])
+local quantity = tonumber(ARGV[3])
+if available <= 0 then return {'SOLD_OUT', available} end
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+if held + quantity > tonumber(stock[2]) then return {'PURCHASE_LIMIT', available} end
+if available < quantity then return {'INSUFFICIENT_STOCK', available} end
+
+available = redis.call('HINCRBY', KEYS[1], 'available', -quantity)
+redis.call('HINCRBY', KEYS[2], ARGV[2], quantity)
+redis.call('HSET', KEYS[3], ARGV[1], 'R|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
+return {'RESERVED', available}

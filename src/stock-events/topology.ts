@@ -1,0 +1,13 @@
+/** RabbitMQ names both sides agree on: the worker publishes, each API instance consumes. */
+export const STOCK_EXCHANGE = 'pulsecart.stock';
+
+export function stockRoutingKey(productId: number): string {
+  return `stock.${productId}`;
+}
+
+export interface StockEvent {
+  productId: number;
+  available: number;
+  /** Milliseconds since the epoch when the value was read. */
+  ts: number;
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm start`: everything on one machine. Ensures PostgreSQL, Redis, RabbitMQ
+ * and (unless TEMPORAL_ADDRESS is set) the embedded Temporal dev server,
+ * applies migrations, then runs one worker and one API process until stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { ensureEnvironment } from './setup';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function runProcess(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { stdio: 'inherit', env });
+  child.once('exit', (code, signal) => {
+    console.log(`[start] ${name} exited (${signal ?? code})`);
+    process.exitCode = code ?? 0;
+    stopAll();
+  });
+  return child;
+}
+
+const children: ChildProcess[] = [];
+
+function stopAll(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const environment = await ensureEnvironment([config.DATABASE_URL]);
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: environment.temporalAddress,
+    ...(environment.temporalUiUrl ? { TEMPORAL_UI_URL: environment.temporalUiUrl } : {}),
+  };
+  children.push(runProcess('worker', 'src/workers/main.ts', env), runProcess('api', 'src/api/main.ts', env));
+  console.log(
+    `[start] API on http://127.0.0.1:${config.PORT}, Temporal Web UI on ${environment.temporalUiUrl || env.TEMPORAL_UI_URL}`,
+  );
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../domain/purchase';
-import type { Inventory, ReleaseResult, ReserveResult } from '../inventory/inventory';
+import type { Inventory, ReleaseResult, ReserveResult, StockSnapshot } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import type { StockPublisher } from '../stock-events/publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
@@ -47,12 +47,11 @@ export function createActivities({ pool, inventory, publisher, logger }: Activit
     },
 
     /** Tells subscribers the stock now available; a failed broadcast never fails a purchase. */
-    broadcastStock(request: PurchaseRequest): Promise<number | undefined> {
+    broadcastStock(request: PurchaseRequest): Promise<StockSnapshot | undefined> {
       return step('broadcastStock', request, async () => {
-        const available = await inventory.available(request.productId);
-        if (available !== undefined)
-          await publisher.publish({ productId: request.productId, available, ts: Date.now() });
-        return available;
+        const snapshot = await inventory.snapshot(request.productId);
+        if (snapshot) await publisher.publish({ productId: request.productId, ...snapshot, ts: Date.now() });
+        return snapshot;
       });
     },
   };

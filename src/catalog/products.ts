@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../clients/postgres';
 import { AppError } from '../domain/errors';
-import type { Inventory } from '../inventory/inventory';
+import type { Inventory, StockSnapshot } from '../inventory/inventory';
 
 export interface Product {
   id: number;
@@ -52,7 +52,7 @@ export class Catalog {
   }
 
   /** Sets the stock; Redis moves by the same difference so reservations in flight keep their units. */
-  async restock(id: number, stock: number): Promise<{ product: Product; available: number }> {
+  async restock(id: number, stock: number): Promise<{ product: Product; snapshot: StockSnapshot }> {
     const { product, previous } = await inTransaction(this.pool, async (client) => {
       const locked = await client.query<{ stock: number }>(
         'SELECT stock_quantity AS stock FROM product WHERE id = $1 FOR UPDATE',
@@ -65,13 +65,14 @@ export class Catalog {
       );
       return { product: updated.rows[0], previous: locked.rows[0].stock };
     });
-    const available = await this.inventory.adjust(id, stock - previous);
-    return { product, available };
+    const snapshot = await this.inventory.adjust(id, stock - previous);
+    return { product, snapshot };
   }
 
   async find(id: number): Promise<Product & { available: number | null }> {
     const found = await this.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
     if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
-    return { ...found.rows[0], available: (await this.inventory.available(id)) ?? null };
+    const snapshot = await this.inventory.snapshot(id);
+    return { ...found.rows[0], available: snapshot?.available ?? null };
   }
 }

@@ -21,6 +21,11 @@ export interface ReleaseResult {
   available: number;
 }
 
+export interface StockSnapshot {
+  available: number;
+  version: number;
+}
+
 export interface Reservation {
   trackingId: string;
   userId: string;
@@ -68,20 +73,31 @@ export class Inventory {
     return { outcome: outcome as ReleaseOutcome, available };
   }
 
-  /** Units still available, or undefined when Redis does not know the product. */
-  async available(productId: number): Promise<number | undefined> {
-    const value = await this.redis.hget(productKeys(productId)[0], 'available');
-    return value === null ? undefined : Number(value);
+  /**
+   * Units still available and the stock's version, which grows with every
+   * change: of two snapshots, the higher version is the newer.
+   */
+  async snapshot(productId: number): Promise<StockSnapshot | undefined> {
+    const [available, version] = await this.redis.hmget(productKeys(productId)[0], 'available', 'version');
+    return available === null ? undefined : { available: Number(available), version: Number(version ?? 0) };
   }
 
-  /** Starts a product's hot state afresh (admin create). */
+  /** Starts a product's hot state afresh (admin create); the version keeps growing. */
   async load(productId: number, available: number, maxPerUser: number): Promise<void> {
     const [stock, holders, reservations] = productKeys(productId);
-    await this.redis.multi().del(stock, holders, reservations).hset(stock, { available, maxPerUser }).exec();
+    await this.redis
+      .multi()
+      .del(holders, reservations)
+      .hset(stock, { available, maxPerUser })
+      .hincrby(stock, 'version', 1)
+      .exec();
   }
 
   /** Moves available stock by a restock's difference; reservations in flight keep their units. */
-  async adjust(productId: number, delta: number): Promise<number> {
-    return this.redis.hincrby(productKeys(productId)[0], 'available', delta);
+  async adjust(productId: number, delta: number): Promise<StockSnapshot> {
+    const [stock] = productKeys(productId);
+    const replies = await this.redis.multi().hincrby(stock, 'available', delta).hincrby(stock, 'version', 1).exec();
+    const [[, available], [, version]] = replies as [[null, number], [null, number]];
+    return { available, version };
   }
 }

@@ -10,6 +10,7 @@ if string.sub(existing, 1, 1) == 'X' then return {'ALREADY_RELEASED', available}
 local _, _, userId, quantity = string.find(existing, '^R|(.*)|(%d+)|%d+$')
 quantity = tonumber(quantity)
 available = redis.call('HINCRBY', KEYS[1], 'available', quantity)
+redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HINCRBY', KEYS[2], userId, -quantity)
 redis.call('HSET', KEYS[3], ARGV[1], 'X' .. string.sub(existing, 2))
 return {'RELEASED', available}

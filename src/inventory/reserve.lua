@@ -1,5 +1,5 @@
 -- Atomically reserves stock for one purchase, at most once per tracking id.
--- KEYS: 1 stock hash {available, maxPerUser}, 2 units held per user, 3 reservations
+-- KEYS: 1 stock hash {available, maxPerUser, version}, 2 units held per user, 3 reservations
 -- ARGV: 1 trackingId, 2 userId, 3 quantity, 4 now (ms)
 -- Returns {outcome, available}; outcome is RESERVED (just now), HELD (reserved
 -- earlier for this tracking id), RELEASED (reserved earlier, since given back),
@@ -21,6 +21,7 @@ if held + quantity > tonumber(stock[2]) then return {'PURCHASE_LIMIT', available
 if available < quantity then return {'INSUFFICIENT_STOCK', available} end
 
 available = redis.call('HINCRBY', KEYS[1], 'available', -quantity)
+redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[2], quantity)
 redis.call('HSET', KEYS[3], ARGV[1], 'R|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
 return {'RESERVED', available}

@@ -8,6 +8,8 @@ export function stockRoutingKey(productId: number): string {
 export interface StockEvent {
   productId: number;
   available: number;
+  /** Grows with every change of the product's stock: a consumer keeps the highest it has seen. */
+  version: number;
   /** Milliseconds since the epoch when the value was read. */
   ts: number;
 }

@@ -9,10 +9,12 @@ import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
 import { StockPublisher } from '../stock-events/publisher';
 import { createPurchaseWorker } from './purchase-worker';
+import { routeSdkLogs } from './sdk-logging';
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
+  routeSdkLogs(logger);
   const pool = createPool(config);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);

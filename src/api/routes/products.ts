@@ -29,10 +29,10 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
   router.put('/admin/products/:id/stock', authenticate, requireAdmin, async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     const { stock } = parse(restockBody, ctx.request.body);
-    const { product, available } = await catalog.restock(id, stock);
+    const { product, snapshot } = await catalog.restock(id, stock);
     // Subscribers learn of the restock; a broker hiccup must not undo it.
     await publisher
-      .publish({ productId: id, available, ts: Date.now() })
+      .publish({ productId: id, ...snapshot, ts: Date.now() })
       .catch((err) => logger.warn({ err, productId: id }, 'restock broadcast failed'));
     ctx.body = product;
   });

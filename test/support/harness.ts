@@ -1,0 +1,164 @@
+/**
+ * A whole PulseCart for one test file: real PostgreSQL, Redis, RabbitMQ and
+ * Temporal, a real SDK worker on a task queue of its own, and the API on a
+ * free port. Each test makes its own products and buyers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { SignJWT } from 'jose';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { createActivities } from '../../src/activities';
+import { createApp } from '../../src/api/app';
+import { connectAmqp, type Amqp } from '../../src/clients/amqp';
+import { createPool } from '../../src/clients/postgres';
+import { createRedis } from '../../src/clients/redis';
+import { connectTemporal } from '../../src/clients/temporal';
+import { loadConfig, type Config } from '../../src/config';
+import { Inventory } from '../../src/inventory/inventory';
+import { createLogger } from '../../src/logger';
+import { StockPublisher } from '../../src/stock-events/publisher';
+import { createPurchaseWorker } from '../../src/workers/purchase-worker';
+import { routeSdkLogs } from '../../src/workers/sdk-logging';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as is, for malformed bodies. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Harness {
+  config: Config;
+  baseUrl: string;
+  pool: Pool;
+  redis: Redis;
+  amqp: Amqp;
+  temporal: Client;
+  inventory: Inventory;
+  taskQueue: string;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  token(userId: string, options?: { roles?: string[]; expiresIn?: string | number; secret?: string }): Promise<string>;
+  adminToken(): Promise<string>;
+  /** A fresh buyer id, unique across test runs. */
+  buyer(label?: string): string;
+  createProduct(product: { stock: number; maxPerUser?: number; price?: number }): Promise<{ id: number }>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPulseCart(
+  overrides: Partial<Config> = {},
+  { withWorker = true }: { withWorker?: boolean } = {},
+): Promise<Harness> {
+  const taskQueue = `test-${randomUUID()}`;
+  const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
+  const logger = createLogger(config, 'test');
+  routeSdkLogs(logger, 'WARN');
+  const pool = createPool(config);
+  const redis = createRedis(config);
+  const amqp = await connectAmqp(config);
+  const temporal = await connectTemporal(config);
+  const inventory = new Inventory(redis);
+  const server: Server = createApp({ config, pool, redis, amqp, temporal, logger }).listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  const runId = randomUUID().slice(0, 8);
+  let buyers = 0;
+
+  const harness: Harness = {
+    config,
+    baseUrl,
+    pool,
+    redis,
+    amqp,
+    temporal,
+    inventory,
+    taskQueue,
+
+    async request(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined = options.rawBody;
+      if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined) headers['content-type'] ??= 'application/json';
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Not JSON: the test sees the text.
+      }
+      return { status: response.status, body: parsed as any, headers: response.headers };
+    },
+
+    async token(userId, { roles = [], expiresIn = '1h', secret = config.JWT_SECRET } = {}) {
+      return new SignJWT({ roles })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(new TextEncoder().encode(secret));
+    },
+
+    adminToken() {
+      return harness.token(`admin-${runId}`, { roles: ['admin'] });
+    },
+
+    buyer(label = 'buyer') {
+      buyers += 1;
+      return `${label}-${runId}-${buyers}`;
+    },
+
+    async createProduct({ stock, maxPerUser = 1, price = 9.99 }) {
+      const created = await harness.request('POST', '/api/v1/admin/products', {
+        token: await harness.adminToken(),
+        body: { name: `Test product ${runId}`, price, stock, maxPerUser },
+      });
+      if (created.status !== 201) throw new Error(`product not created: ${JSON.stringify(created.body)}`);
+      return created.body;
+    },
+
+    async startWorker() {
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const created = await createPurchaseWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue,
+        activities: createActivities({ pool, inventory, publisher: new StockPublisher(amqp.channel), logger }),
+      });
+      worker = { worker: created, running: created.run(), connection };
+    },
+
+    async stopWorker() {
+      if (!worker) return;
+      const { worker: stopping, running, connection } = worker;
+      worker = undefined;
+      stopping.shutdown();
+      await running;
+      await connection.close();
+    },
+
+    async close() {
+      await harness.stopWorker();
+      await new Promise((resolve) => server.close(resolve));
+      await Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
+    },
+  };
+  if (withWorker) await harness.startWorker();
+  return harness;
+}

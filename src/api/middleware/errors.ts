@@ -1,12 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import type { Middleware } from 'koa';
 import { AppError } from '../../domain/errors';
 import type { Logger } from '../../logger';
 
 interface HttpError {
   status?: number;
-  expose?: boolean;
-  type?: string;
-  message?: string;
 }
 
 /**
@@ -36,14 +34,20 @@ export function errorMiddleware(logger: Logger): Middleware {
   };
 }
 
+/** Errors thrown below us (body parser, router) keep their 4xx status and get a stable code. */
+const CLIENT_ERROR_CODES: Record<number, [code: string, message: string]> = {
+  400: ['VALIDATION_FAILED', 'The request body is not valid JSON'],
+  405: ['METHOD_NOT_ALLOWED', 'This method is not allowed on this route'],
+  413: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+};
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const httpError = err as HttpError;
-  if (httpError.type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'Body is not valid JSON', 400);
-  if (httpError.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'Body is too large', 413);
-  const status = httpError.status ?? 500;
-  if (status >= 400 && status < 500 && httpError.expose) {
-    return new AppError('BAD_REQUEST', httpError.message ?? 'Bad request', status);
+  const status = (err as HttpError).status ?? 500;
+  if (status < 400 || status >= 500) {
+    return new AppError('INTERNAL', 'Something went wrong on our side; please try again.', 500);
   }
-  return new AppError('INTERNAL', 'Something went wrong on our side; please try again.', 500);
+  const [code, message] = CLIENT_ERROR_CODES[status] ?? ['BAD_REQUEST', STATUS_CODES[status] ?? 'Bad request'];
+  return new AppError(code, message, status);
 }

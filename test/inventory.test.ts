@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../src/clients/redis';
+import { loadConfig } from '../src/config';
+import { Inventory, productKeys } from '../src/inventory/inventory';
+
+/** The Redis gate on its own: the Lua scripts against a real Redis. */
+describe('inventory', () => {
+  let redis: Redis;
+  let inventory: Inventory;
+  // Far above the ids PostgreSQL hands out, so no sale test shares these keys.
+  let productId = 9_000_000_000 + Math.floor(Math.random() * 1_000_000);
+
+  beforeAll(() => {
+    redis = createRedis(loadConfig());
+    inventory = new Inventory(redis);
+  });
+  afterAll(() => redis.quit());
+  beforeEach(async () => {
+    productId += 1;
+    await inventory.load(productId, 3, 2);
+  });
+  afterEach(() => redis.del(...productKeys(productId)));
+
+  const reservation = (userId = 'u1', quantity = 1) => ({ trackingId: randomUUID(), userId, productId, quantity });
+
+  it('when the same tracking id reserves twice, then stock is taken once and the second answer is HELD', async () => {
+    const r = reservation();
+    expect(await inventory.reserve(r)).toEqual({ outcome: 'RESERVED', available: 2 });
+    expect(await inventory.reserve(r)).toEqual({ outcome: 'HELD', available: 2 });
+    expect((await inventory.snapshot(productId))?.available).toBe(2);
+  });
+
+  it('when a reservation is released twice, then the units come back once and it cannot be reserved again', async () => {
+    const r = reservation();
+    await inventory.reserve(r);
+    expect(await inventory.release(productId, r.trackingId)).toEqual({ outcome: 'RELEASED', available: 3 });
+    expect(await inventory.release(productId, r.trackingId)).toEqual({ outcome: 'ALREADY_RELEASED', available: 3 });
+    expect(await inventory.reserve(r)).toEqual({ outcome: 'RELEASED', available: 3 });
+    expect(await redis.hget(productKeys(productId)[1], 'u1')).toBe('0');
+  });
+
+  it('when an unknown tracking id is released, then nothing moves', async () => {
+    expect(await inventory.release(productId, randomUUID())).toEqual({ outcome: 'UNKNOWN', available: 3 });
+  });
+
+  it('when a buyer would pass maxPerUser, then PURCHASE_LIMIT, counting what the buyer already holds', async () => {
+    await inventory.reserve(reservation('u1', 1));
+    expect((await inventory.reserve(reservation('u1', 2))).outcome).toBe('PURCHASE_LIMIT');
+    expect((await inventory.reserve(reservation('u1', 1))).outcome).toBe('RESERVED');
+  });
+
+  it('when less is left than asked, then INSUFFICIENT_STOCK, and at zero SOLD_OUT', async () => {
+    await inventory.reserve(reservation('u1', 2));
+    expect((await inventory.reserve(reservation('u2', 2))).outcome).toBe('INSUFFICIENT_STOCK');
+    expect((await inventory.reserve(reservation('u2', 1))).outcome).toBe('RESERVED');
+    expect(await inventory.reserve(reservation('u3', 1))).toEqual({ outcome: 'SOLD_OUT', available: 0 });
+  });
+
+  it('when Redis does not know the product, then PRODUCT_NOT_FOUND', async () => {
+    await redis.del(...productKeys(productId));
+    expect((await inventory.reserve(reservation())).outcome).toBe('PRODUCT_NOT_FOUND');
+  });
+
+  it('when a user id contains the separator, then release still finds the buyer', async () => {
+    const r = reservation('auth0|abc|1', 1);
+    await inventory.reserve(r);
+    await inventory.release(productId, r.trackingId);
+    expect(await redis.hget(productKeys(productId)[1], 'auth0|abc|1')).toBe('0');
+  });
+
+  it('when stock changes, then its version grows, so consumers can tell newer from older', async () => {
+    const before = (await inventory.snapshot(productId))!.version;
+    const r = reservation();
+    await inventory.reserve(r);
+    await inventory.release(productId, r.trackingId);
+    const adjusted = await inventory.adjust(productId, 5);
+    expect(adjusted).toEqual({ available: 8, version: before + 3 });
+  });
+
+  it('when keys are made for a product, then they share one hash tag, so they live on one cluster slot', () => {
+    const keys = productKeys(42);
+    expect(keys.every((key) => key.startsWith('{p:42}:'))).toBe(true);
+  });
+});

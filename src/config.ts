@@ -29,6 +29,12 @@ const schema = z
     SYNC_DEADLINE_MS: z.coerce.number().int().positive().default(5000),
     /** How long the API trusts its own "sold out" flag before asking Redis again. */
     SOLD_OUT_CACHE_MS: z.coerce.number().int().nonnegative().default(250),
+    /** Per product, each worker publishes at most one stock event per this many ms; the newest value always follows. */
+    STOCK_EVENT_INTERVAL_MS: z.coerce.number().int().positive().default(100),
+    /** How often an open stock stream gets a comment line, so that proxies keep the connection. */
+    SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
+    /** How long a browser waits before reconnecting a dropped stock stream (the SSE `retry:` field). */
+    SSE_RETRY_MS: z.coerce.number().int().positive().default(2000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env, ctx) => {

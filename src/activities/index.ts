@@ -7,13 +7,14 @@ import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../domain/purchase';
 import type { Inventory, ReleaseResult, ReserveResult, StockSnapshot } from '../inventory/inventory';
 import type { Logger } from '../logger';
-import type { StockPublisher } from '../stock-events/publisher';
+import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
 
 export interface ActivityDeps {
   pool: Pool;
   inventory: Inventory;
-  publisher: StockPublisher;
+  /** Throttled per product: a burst of purchases becomes a few events carrying the newest value. */
+  publisher: Pick<CoalescingPublisher, 'offer'>;
   logger: Logger;
 }
 
@@ -46,11 +47,15 @@ export function createActivities({ pool, inventory, publisher, logger }: Activit
       return step('releaseReservation', request, () => inventory.release(request.productId, request.trackingId));
     },
 
-    /** Tells subscribers the stock now available; a failed broadcast never fails a purchase. */
+    /**
+     * Tells subscribers the stock now available. The purchase does not wait
+     * for the broker: the publisher sends it now or with the product's next
+     * trailing event, and a failed broadcast never fails a purchase.
+     */
     broadcastStock(request: PurchaseRequest): Promise<StockSnapshot | undefined> {
       return step('broadcastStock', request, async () => {
         const snapshot = await inventory.snapshot(request.productId);
-        if (snapshot) await publisher.publish({ productId: request.productId, ...snapshot, ts: Date.now() });
+        if (snapshot) publisher.offer({ productId: request.productId, ...snapshot, ts: Date.now() });
         return snapshot;
       });
     },

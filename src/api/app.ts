@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import { StockPublisher } from '../stock-events/publisher';
-import { createApiMetrics } from './metrics';
+import type { ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
 import { observe } from './middleware/observe';
@@ -18,19 +18,26 @@ import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
 import { productRoutes } from './routes/products';
 import { purchaseRoutes } from './routes/purchases';
+import { stockStreamRoutes } from './stream/stock-stream-route';
+import type { StockStreams } from './stream/stock-streams';
 
 export interface AppDeps {
-  config: Pick<Config, 'JWT_SECRET' | 'TEMPORAL_TASK_QUEUE' | 'SYNC_DEADLINE_MS' | 'SOLD_OUT_CACHE_MS'>;
+  config: Pick<
+    Config,
+    'JWT_SECRET' | 'TEMPORAL_TASK_QUEUE' | 'SYNC_DEADLINE_MS' | 'SOLD_OUT_CACHE_MS' | 'SSE_RETRY_MS'
+  >;
   pool: Pool;
   redis: Redis;
   amqp: Amqp;
   temporal: Client;
   logger: Logger;
+  metrics: ApiMetrics;
+  /** This instance's open stock streams, fed from RabbitMQ (see stream/fan-out.ts). */
+  streams: StockStreams;
 }
 
 /** Builds the HTTP API from its clients; tests build it with real ones on port 0. */
-export function createApp({ config, pool, redis, amqp, temporal, logger }: AppDeps): Koa {
-  const metrics = createApiMetrics();
+export function createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams }: AppDeps): Koa {
   const inventory = new Inventory(redis);
   const publisher = new StockPublisher(amqp.channel);
   const auth = authenticate(config.JWT_SECRET);
@@ -50,6 +57,7 @@ export function createApp({ config, pool, redis, amqp, temporal, logger }: AppDe
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
     productRoutes({ catalog: new Catalog(pool, inventory), publisher, authenticate: auth, logger }),
     purchaseRoutes({ purchases, metrics, authenticate: auth, syncDeadlineMs: config.SYNC_DEADLINE_MS }),
+    stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;

@@ -6,6 +6,8 @@ import { connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { createApiMetrics } from './metrics';
+import { startStockFanOut } from './stream/fan-out';
 
 async function run(): Promise<void> {
   const config = loadConfig();
@@ -14,13 +16,17 @@ async function run(): Promise<void> {
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);
   const temporal = await connectTemporal(config);
-  const app = createApp({ config, pool, redis, amqp, temporal, logger });
+  const metrics = createApiMetrics();
+  const fanOut = await startStockFanOut({ amqp, config, logger, metrics });
+  const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
   const server = app.listen(config.PORT, () => {
     logger.info({ url: `http://127.0.0.1:${config.PORT}`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');
   });
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'api shutting down');
+    // Open stock streams would keep the server from closing: end them first.
+    void fanOut.close();
     server.close(() => {
       void Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]).then(
         () => process.exit(0),

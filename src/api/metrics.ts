@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one API process, on its own registry. */
 export function createApiMetrics() {
@@ -28,6 +28,35 @@ export function createApiMetrics() {
     workflowsStarted: new Counter({
       name: 'pulsecart_workflows_started_total',
       help: 'Purchase workflows started',
+      registers: [registry],
+    }),
+    sseSubscribers: new Gauge({
+      name: 'pulsecart_sse_subscribers',
+      help: 'Open stock streams (Server-Sent Events) on this instance',
+      registers: [registry],
+    }),
+    sseEvents: {
+      sent: new Counter({
+        name: 'pulsecart_sse_events_sent_total',
+        help: 'Stock events written to subscribers',
+        registers: [registry],
+      }),
+      dropped: new Counter({
+        name: 'pulsecart_sse_events_dropped_total',
+        help: 'Intermediate stock values skipped for subscribers that were not keeping up',
+        registers: [registry],
+      }),
+    },
+    stockMessages: new Counter({
+      name: 'pulsecart_stock_messages_total',
+      help: 'Stock messages consumed from RabbitMQ, by outcome (delivered, dead_lettered)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    stockEventDelay: new Histogram({
+      name: 'pulsecart_stock_event_delay_seconds',
+      help: 'From the worker reading the stock after a change to this instance receiving the event',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
   };

@@ -1,5 +1,5 @@
 import type { ConfirmChannel } from 'amqplib';
-import { STOCK_EXCHANGE, stockRoutingKey, type StockEvent } from './topology';
+import { STOCK_EXCHANGE, declareStockExchange, stockRoutingKey, type StockEvent } from './topology';
 
 /** Publishes stock changes to a durable topic exchange, waiting for the broker's confirm. */
 export class StockPublisher {
@@ -8,7 +8,7 @@ export class StockPublisher {
   constructor(private readonly channel: ConfirmChannel) {}
 
   async publish(event: StockEvent): Promise<void> {
-    this.declared ??= this.channel.assertExchange(STOCK_EXCHANGE, 'topic', { durable: true });
+    this.declared ??= declareStockExchange(this.channel);
     await this.declared;
     const body = Buffer.from(JSON.stringify(event));
     await new Promise<void>((resolve, reject) => {

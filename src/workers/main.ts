@@ -7,6 +7,7 @@ import { createRedis } from '../clients/redis';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
+import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { StockPublisher } from '../stock-events/publisher';
 import { createPurchaseWorker } from './purchase-worker';
 import { routeSdkLogs } from './sdk-logging';
@@ -19,6 +20,10 @@ async function run(): Promise<void> {
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
+    intervalMs: config.STOCK_EVENT_INTERVAL_MS,
+    logger,
+  });
   const worker = await createPurchaseWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -26,13 +31,15 @@ async function run(): Promise<void> {
     activities: createActivities({
       pool,
       inventory: new Inventory(redis),
-      publisher: new StockPublisher(amqp.channel),
+      publisher,
       logger,
     }),
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; then we close our clients.
   await worker.run();
+  // The last trailing stock events go out before the broker connection closes.
+  await publisher.close();
   await Promise.allSettled([connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
   logger.info('worker stopped');
 }

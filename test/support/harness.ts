@@ -13,6 +13,8 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
+import { startStockFanOut, type StockFanOut } from '../../src/api/stream/fan-out';
 import { connectAmqp, type Amqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
@@ -20,6 +22,7 @@ import { connectTemporal } from '../../src/clients/temporal';
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
+import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
 import { StockPublisher } from '../../src/stock-events/publisher';
 import { createPurchaseWorker } from '../../src/workers/purchase-worker';
 import { routeSdkLogs } from '../../src/workers/sdk-logging';
@@ -46,6 +49,8 @@ export interface Harness {
   amqp: Amqp;
   temporal: Client;
   inventory: Inventory;
+  /** The API's RabbitMQ consumer and its open stock streams. */
+  fanOut: StockFanOut;
   taskQueue: string;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
   token(userId: string, options?: { roles?: string[]; expiresIn?: string | number; secret?: string }): Promise<string>;
@@ -71,11 +76,16 @@ export async function startPulseCart(
   const amqp = await connectAmqp(config);
   const temporal = await connectTemporal(config);
   const inventory = new Inventory(redis);
-  const server: Server = createApp({ config, pool, redis, amqp, temporal, logger }).listen(0);
+  const metrics = createApiMetrics();
+  const fanOut = await startStockFanOut({ amqp, config, logger, metrics });
+  const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
+  const server: Server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  let worker:
+    | { worker: Worker; running: Promise<void>; connection: NativeConnection; publisher: CoalescingPublisher }
+    | undefined;
   const runId = randomUUID().slice(0, 8);
   let buyers = 0;
 
@@ -87,6 +97,7 @@ export async function startPulseCart(
     amqp,
     temporal,
     inventory,
+    fanOut,
     taskQueue,
 
     async request(method, path, options = {}) {
@@ -135,26 +146,32 @@ export async function startPulseCart(
 
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
+        intervalMs: config.STOCK_EVENT_INTERVAL_MS,
+        logger,
+      });
       const created = await createPurchaseWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue,
-        activities: createActivities({ pool, inventory, publisher: new StockPublisher(amqp.channel), logger }),
+        activities: createActivities({ pool, inventory, publisher, logger }),
       });
-      worker = { worker: created, running: created.run(), connection };
+      worker = { worker: created, running: created.run(), connection, publisher };
     },
 
     async stopWorker() {
       if (!worker) return;
-      const { worker: stopping, running, connection } = worker;
+      const { worker: stopping, running, connection, publisher } = worker;
       worker = undefined;
       stopping.shutdown();
       await running;
+      await publisher.close();
       await connection.close();
     },
 
     async close() {
       await harness.stopWorker();
+      await fanOut.close();
       await new Promise((resolve) => server.close(resolve));
       await Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
     },

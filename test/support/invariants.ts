@@ -7,6 +7,11 @@ import { productKeys } from '../../src/inventory/inventory';
 import type { Harness } from './harness';
 import type { StockWatcher } from './stock-watcher';
 
+/** Anything that keeps the newest stock event it saw: a RabbitMQ watcher, an SSE subscriber. */
+export interface StockObserver {
+  latest?: { available: number };
+}
+
 export interface Sale {
   productId: number;
   initialStock: number;
@@ -14,6 +19,8 @@ export interface Sale {
   /** Every trackingId the API accepted (200 or 202). */
   accepted: string[];
   watcher?: StockWatcher;
+  /** Stock-stream (SSE) subscribers: each must end on the available units at rest. */
+  subscribers?: StockObserver[];
 }
 
 export interface SaleAtRest {
@@ -102,12 +109,14 @@ export async function expectSaleInvariants(h: Harness, sale: Sale): Promise<Sale
   }
 
   // 6. Feedback: the newest stock event equals what is available at rest.
-  if (sale.watcher) await expectWatcherSettles(sale.watcher, redisAvailable);
+  for (const observer of [...(sale.watcher ? [sale.watcher] : []), ...(sale.subscribers ?? [])]) {
+    await expectWatcherSettles(observer, redisAvailable);
+  }
 
   return { statuses, confirmedQuantity };
 }
 
-async function expectWatcherSettles(watcher: StockWatcher, available: number, timeoutMs = 5000): Promise<void> {
+async function expectWatcherSettles(watcher: StockObserver, available: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (watcher.latest?.available !== available && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(watcher.latest?.available).toBe(available);

@@ -1,0 +1,77 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { AppError } from '../../domain/errors';
+import type { Inventory, StockSnapshot } from '../../inventory/inventory';
+import type { Logger } from '../../logger';
+import { idParam, parse } from '../validation';
+import { SseConnection, type ConnectionTotals } from './sse-connection';
+import type { StockStreams } from './stock-streams';
+
+export interface StockStreamDeps {
+  streams: StockStreams;
+  inventory: Inventory;
+  retryMs: number;
+  totals: ConnectionTotals;
+  logger: Logger;
+}
+
+/**
+ * `GET /api/v1/stock/stream?productId=`: the product's available units as
+ * Server-Sent Events, a snapshot first, then every change this instance hears of.
+ */
+export function stockStreamRoutes({ streams, inventory, retryMs, totals, logger }: StockStreamDeps): Router {
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.get('/stock/stream', async (ctx) => {
+    const productId = parse(idParam, ctx.query.productId);
+    const connection = new SseConnection(productId, ctx.res, totals);
+    // Subscribe before reading the snapshot, so that no change can fall between the two.
+    const remove = streams.add(connection);
+    const started = performance.now();
+    ctx.res.once('close', () => {
+      remove();
+      if (!connection.isOpen) return;
+      logger.info(
+        { productId, ms: Math.round(performance.now() - started), ...connection.counters },
+        'stock stream closed',
+      );
+    });
+    let snapshot: StockSnapshot | undefined;
+    try {
+      snapshot = await inventory.snapshot(productId);
+    } finally {
+      if (!snapshot) remove();
+    }
+    if (!snapshot) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+
+    // A reconnecting browser that already has the current version needs no snapshot.
+    if (lastEventId(ctx) === snapshot.version) connection.clientHas(snapshot.version);
+    else connection.send({ productId, ...snapshot, ts: Date.now() });
+    startEventStream(ctx);
+    connection.open(retryMs);
+  });
+
+  return router;
+}
+
+function lastEventId(ctx: Context): number | undefined {
+  const header = ctx.get('last-event-id');
+  return /^[0-9]{1,15}$/.test(header) ? Number(header) : undefined;
+}
+
+/**
+ * Headers go out now and the connection stays open: the handler writes to the
+ * response itself (Koa's `respond = false`), so that backpressure is the
+ * socket's own and a client's disconnect is no error.
+ */
+function startEventStream(ctx: Context): void {
+  ctx.req.socket.setNoDelay(true);
+  ctx.req.socket.setTimeout(0);
+  ctx.respond = false;
+  ctx.status = 200;
+  ctx.type = 'text/event-stream';
+  ctx.set('Cache-Control', 'no-cache, no-transform');
+  // nginx would otherwise buffer the stream.
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.res.flushHeaders();
+}

@@ -35,6 +35,8 @@ const schema = z
     SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
     /** How long a browser waits before reconnecting a dropped stock stream (the SSE `retry:` field). */
     SSE_RETRY_MS: z.coerce.number().int().positive().default(2000),
+    /** The storefront's built pages and bundles (`npm run build:web`); relative to the working directory. */
+    WEB_ASSETS_DIR: z.string().min(1).default('dist/web'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env, ctx) => {

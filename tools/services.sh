@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ensures PostgreSQL, Redis and RabbitMQ run on 127.0.0.1 with PulseCart's
-# databases. Idempotent: installs Debian's packages only when missing, starts
+# databases, and that Debian's Chromium is there for the storefront's browser
+# test. Idempotent: installs Debian's packages only when missing, starts
 # only what is down, and returns at once when everything already answers.
 set -euo pipefail
 
@@ -101,7 +102,18 @@ ensure_rabbitmq() {
   rabbitmqctl await_startup >/dev/null 2>&1 || die "RabbitMQ did not finish starting"
 }
 
+# Only the end-to-end test needs it: without root, say so and let the rest run.
+ensure_chromium() {
+  if command -v chromium >/dev/null; then return; fi
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    say "warning: chromium is missing and cannot be installed here; the storefront's browser test will fail"
+    return
+  fi
+  apt_install chromium
+}
+
 ensure_postgres
 ensure_redis
 ensure_rabbitmq
+ensure_chromium
 say "PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, RabbitMQ 127.0.0.1:5672 are up"

@@ -1,12 +1,15 @@
 /**
  * Everything a fresh machine needs before PulseCart runs: PostgreSQL, Redis
  * and RabbitMQ (tools/services.sh), a Temporal Service (the embedded dev
- * server unless TEMPORAL_ADDRESS is set) and the database migrations.
+ * server unless TEMPORAL_ADDRESS is set), the database migrations and the
+ * storefront's web build.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { loadConfig } from '../src/config';
 import { ensureDevServer } from './temporal';
 import { migrate } from './migrate';
+import { buildWeb } from './web-build';
 
 export interface Environment {
   temporalAddress: string;
@@ -31,5 +34,6 @@ export async function ensureEnvironment(databaseUrls: string[]): Promise<Environ
   ensureServices();
   const environment = await ensureTemporal();
   for (const url of databaseUrls) await migrate(url);
+  await buildWeb(loadConfig().WEB_ASSETS_DIR);
   return environment;
 }

@@ -16,15 +16,25 @@ import { observe } from './middleware/observe';
 import { AdmissionGate } from './purchases/admission';
 import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
+import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
 import { purchaseRoutes } from './routes/purchases';
+import { OperatorReport } from './storefront/operator-report';
+import { storefrontRoutes } from './storefront/pages';
 import { stockStreamRoutes } from './stream/stock-stream-route';
 import type { StockStreams } from './stream/stock-streams';
 
 export interface AppDeps {
   config: Pick<
     Config,
-    'JWT_SECRET' | 'TEMPORAL_TASK_QUEUE' | 'SYNC_DEADLINE_MS' | 'SOLD_OUT_CACHE_MS' | 'SSE_RETRY_MS'
+    | 'JWT_SECRET'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'SYNC_DEADLINE_MS'
+    | 'SOLD_OUT_CACHE_MS'
+    | 'SSE_RETRY_MS'
+    | 'WEB_ASSETS_DIR'
+    | 'TEMPORAL_UI_URL'
+    | 'TEMPORAL_NAMESPACE'
   >;
   pool: Pool;
   redis: Redis;
@@ -58,6 +68,16 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
     productRoutes({ catalog: new Catalog(pool, inventory), publisher, authenticate: auth, logger }),
     purchaseRoutes({ purchases, metrics, authenticate: auth, syncDeadlineMs: config.SYNC_DEADLINE_MS }),
     stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
+    operatorRoutes({
+      report: new OperatorReport({
+        pool,
+        inventory,
+        temporalUiUrl: config.TEMPORAL_UI_URL,
+        namespace: config.TEMPORAL_NAMESPACE,
+      }),
+      authenticate: auth,
+    }),
+    storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;

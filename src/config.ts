@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** An optional setting given as an empty string (`${VAR:-}` in docker-compose) is unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /**
  * The one place PulseCart reads its environment. Every key has a default
  * that works on a developer machine, except JWT_SECRET outside development.
@@ -25,6 +29,39 @@ const schema = z
     TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
     /** HS256 secret that signs buyer and admin tokens. Required outside development. */
     JWT_SECRET: z.string().min(16).optional(),
+    /**
+     * The identity provider's JSON Web Key Set. Set, tokens must be RS256 and signed by one of its keys, and
+     * HS256 tokens are refused (no algorithm confusion); unset, tokens are HS256 with JWT_SECRET.
+     */
+    JWT_JWKS_URL: unsetWhenEmpty(z.string().url()),
+    /** When set, a token's `iss` must be this. */
+    JWT_ISSUER: unsetWhenEmpty(z.string()),
+    /** When set, a token's `aud` must include this. */
+    JWT_AUDIENCE: unsetWhenEmpty(z.string()),
+    /** Seconds of clock difference with the token issuer tolerated when checking `exp` and `nbf`. */
+    JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+    /** Purchase attempts one buyer may make per RATE_LIMIT_USER_DURATION_S; past them, 429 with Retry-After. */
+    RATE_LIMIT_USER_POINTS: z.coerce.number().int().positive().default(20),
+    RATE_LIMIT_USER_DURATION_S: z.coerce.number().int().positive().default(10),
+    /**
+     * Purchase attempts from one client address per RATE_LIMIT_IP_DURATION_S. High, because a carrier's NAT
+     * puts many real buyers behind one address; it stops a single host flooding, the per-buyer limit does the rest.
+     */
+    RATE_LIMIT_IP_POINTS: z.coerce.number().int().positive().default(10_000),
+    RATE_LIMIT_IP_DURATION_S: z.coerce.number().int().positive().default(10),
+    /** Behind a reverse proxy (nginx in docker-compose): the client address is the last X-Forwarded-For entry. */
+    TRUST_PROXY: z.stringbool().default(false),
+    /** Browser origins (scheme://host[:port]) allowed to call the API cross-origin, comma-separated; none by default. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().url())),
     /** How long the sync endpoint waits for a purchase before answering 202. */
     SYNC_DEADLINE_MS: z.coerce.number().int().positive().default(5000),
     /** How long the API trusts its own "sold out" flag before asking Redis again. */
@@ -37,6 +74,8 @@ const schema = z
     SSE_RETRY_MS: z.coerce.number().int().positive().default(2000),
     /** The storefront's built pages and bundles (`npm run build:web`); relative to the working directory. */
     WEB_ASSETS_DIR: z.string().min(1).default('dist/web'),
+    /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env, ctx) => {

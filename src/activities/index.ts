@@ -2,7 +2,7 @@
  * The purchase workflow's activities: every side effect of a purchase lives
  * here, keyed by the tracking id so that any retry is harmless.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../domain/purchase';
 import type { Inventory, ReleaseResult, ReserveResult, StockSnapshot } from '../inventory/inventory';
@@ -35,8 +35,20 @@ export function createActivities({ pool, inventory, publisher, logger }: Activit
   }
 
   return {
+    /**
+     * The admission gate reserved already, so this finds the units HELD. A
+     * product Redis does not know means Redis lost its data (the gate only
+     * admits known products): retry until reconciliation rebuilt it, with
+     * this purchase's units counted as in flight.
+     */
     reserveStock(request: PurchaseRequest): Promise<ReserveResult> {
-      return step('reserveStock', request, () => inventory.reserve(request));
+      return step('reserveStock', request, async () => {
+        const result = await inventory.reserve(request);
+        if (result.outcome === 'PRODUCT_NOT_FOUND') {
+          throw ApplicationFailure.retryable('Redis does not hold this product right now', 'STOCK_UNAVAILABLE');
+        }
+        return result;
+      });
     },
 
     commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {

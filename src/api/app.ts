@@ -8,6 +8,7 @@ import type { Amqp } from '../clients/amqp';
 import type { Config } from '../config';
 import { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
+import { ReconciliationClient } from '../reconciliation/reconciliation-client';
 import { StockPublisher } from '../stock-events/publisher';
 import type { ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
@@ -19,6 +20,7 @@ import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
 import { purchaseRoutes } from './routes/purchases';
+import { reconciliationRoutes } from './routes/reconciliation';
 import { OperatorReport } from './storefront/operator-report';
 import { storefrontRoutes } from './storefront/pages';
 import { stockStreamRoutes } from './stream/stock-stream-route';
@@ -51,13 +53,13 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
   const inventory = new Inventory(redis);
   const publisher = new StockPublisher(amqp.channel);
   const auth = authenticate(config.JWT_SECRET);
-  const purchases = new PurchaseService({
-    temporal,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    gate: new AdmissionGate(inventory, metrics, config.SOLD_OUT_CACHE_MS),
-    inventory,
-    metrics,
+  const catalog = new Catalog(pool, inventory);
+  const reconciliation = new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE);
+  const gate = new AdmissionGate(inventory, metrics, config.SOLD_OUT_CACHE_MS, {
+    productExists: (id) => catalog.exists(id),
+    requestRebuild: (id) => reconciliation.request(id),
   });
+  const purchases = new PurchaseService({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, gate, inventory, metrics });
 
   const app = new Koa();
   app.use(observe(logger, metrics));
@@ -65,7 +67,8 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
   const routers = [
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
-    productRoutes({ catalog: new Catalog(pool, inventory), publisher, authenticate: auth, logger }),
+    productRoutes({ catalog, publisher, authenticate: auth, logger }),
+    reconciliationRoutes({ reconciliation, authenticate: auth }),
     purchaseRoutes({ purchases, metrics, authenticate: auth, syncDeadlineMs: config.SYNC_DEADLINE_MS }),
     stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
     operatorRoutes({

@@ -45,3 +45,5 @@ export const createProductBody = z
   .strict();
 
 export const restockBody = z.object({ stock: z.number().int().min(0).max(1_000_000_000) }).strict();
+
+export const reconcileBody = z.object({ productIds: z.array(id).min(1).max(1000).optional() }).strict();

@@ -69,6 +69,11 @@ export class Catalog {
     return { product, snapshot };
   }
 
+  async exists(id: number): Promise<boolean> {
+    const found = await this.pool.query('SELECT 1 FROM product WHERE id = $1', [id]);
+    return (found.rowCount ?? 0) > 0;
+  }
+
   async find(id: number): Promise<Product & { available: number | null }> {
     const found = await this.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
     if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);

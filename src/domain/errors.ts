@@ -21,4 +21,5 @@ export const rejectionMessages: Record<string, string> = {
   PURCHASE_LIMIT: 'This purchase would exceed the per-buyer limit for this product.',
   PRODUCT_NOT_FOUND: 'No such product.',
   COMMIT_FAILED: 'The purchase could not be recorded; nothing was charged and the stock was released.',
+  STOCK_UNAVAILABLE: 'Stock could not be reserved right now; nothing was charged. Please retry.',
 };

@@ -19,7 +19,8 @@ export interface PurchaseOutcome {
   productId: number;
   quantity: number;
   orderId?: number;
-  reason?: RejectionReason | 'COMMIT_FAILED';
+  /** Why it was not confirmed; FAILED ones may be retried by the buyer. */
+  reason?: RejectionReason | 'COMMIT_FAILED' | 'STOCK_UNAVAILABLE';
 }
 
 /** Operators paste a tracking id into the Temporal Web UI: the workflow id is derived from it. */

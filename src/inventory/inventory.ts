@@ -36,15 +36,42 @@ export interface Reservation {
 const script = (name: string) => readFileSync(path.join(__dirname, name), 'utf8');
 
 /** Keys share the `{p:<id>}` hash tag so that one product lives on one Redis Cluster slot. */
-export function productKeys(productId: number): [stock: string, holders: string, reservations: string] {
+export function productKeys(productId: number): Keys {
   const tag = `{p:${productId}}`;
   return [`${tag}:stock`, `${tag}:holders`, `${tag}:reservations`];
 }
 
+type Keys = [stock: string, holders: string, reservations: string];
+
 interface InventoryCommands {
-  reserveStock(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[string, number]>;
-  releaseStock(k1: string, k2: string, k3: string, trackingId: string): Promise<[string, number]>;
+  reserveStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[string, number]>;
+  releaseStock(...keysAndArgs: [...Keys, string]): Promise<[string, number]>;
+  reconcileStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[number, number, number]>;
+  rebuildStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[string, number]>;
 }
+
+/** A reservation as Redis holds it, for reconciliation. */
+export interface HeldReservation {
+  trackingId: string;
+  userId: string;
+  quantity: number;
+  /** When it was made (ms); 0 when rebuilt after Redis lost its data. */
+  reservedAt: number;
+}
+
+export interface Drift {
+  /** Units Redis offered beyond the truth (negative: units it withheld). */
+  drift: number;
+  available: number;
+  inFlight: number;
+}
+
+/**
+ * Versions restart from the clock (in µs) when a product's hot state is made
+ * anew, so they stay above any version consumers saw before, even after
+ * Redis lost its data; between two loads they grow by one per change.
+ */
+const freshVersion = () => Date.now() * 1000;
 
 export class Inventory {
   private readonly redis: Redis & InventoryCommands;
@@ -52,6 +79,8 @@ export class Inventory {
   constructor(redis: Redis) {
     redis.defineCommand('reserveStock', { numberOfKeys: 3, lua: script('reserve.lua') });
     redis.defineCommand('releaseStock', { numberOfKeys: 3, lua: script('release.lua') });
+    redis.defineCommand('reconcileStock', { numberOfKeys: 3, lua: script('reconcile.lua') });
+    redis.defineCommand('rebuildStock', { numberOfKeys: 3, lua: script('rebuild.lua') });
     this.redis = redis as Redis & InventoryCommands;
   }
 
@@ -82,15 +111,56 @@ export class Inventory {
     return available === null ? undefined : { available: Number(available), version: Number(version ?? 0) };
   }
 
-  /** Starts a product's hot state afresh (admin create); the version keeps growing. */
+  /** Starts a product's hot state afresh (admin create). */
   async load(productId: number, available: number, maxPerUser: number): Promise<void> {
     const [stock, holders, reservations] = productKeys(productId);
     await this.redis
       .multi()
       .del(holders, reservations)
-      .hset(stock, { available, maxPerUser })
-      .hincrby(stock, 'version', 1)
+      .hset(stock, { available, maxPerUser, version: freshVersion() })
       .exec();
+  }
+
+  /** Every reservation still held (committed or in flight). */
+  async heldReservations(productId: number): Promise<HeldReservation[]> {
+    const all = await this.redis.hgetall(productKeys(productId)[2]);
+    return Object.entries(all).flatMap(([trackingId, state]) => {
+      const match = /^R\|(.*)\|(\d+)\|(\d+)$/.exec(state);
+      if (!match) return [];
+      return [{ trackingId, userId: match[1], quantity: Number(match[2]), reservedAt: Number(match[3]) }];
+    });
+  }
+
+  /** Sets available stock from a PostgreSQL snapshot: its stock and the tracking ids it has orders for. */
+  async reconcile(productId: number, pgStock: number, committed: string[]): Promise<Drift> {
+    const [drift, available, inFlight] = await this.redis.reconcileStock(
+      ...productKeys(productId),
+      pgStock,
+      ...committed,
+    );
+    return { drift, available, inFlight };
+  }
+
+  /**
+   * Loads a product Redis lost: PostgreSQL's stock and the reservations that
+   * must be held again (every order, and every purchase still in flight).
+   * Returns undefined when the product's stock was there after all.
+   */
+  async rebuild(
+    productId: number,
+    pgStock: number,
+    maxPerUser: number,
+    held: { trackingId: string; userId: string; quantity: number; inFlight: boolean }[],
+  ): Promise<number | undefined> {
+    const entries = held.map((r) => ({ t: r.trackingId, u: r.userId, q: r.quantity, f: r.inFlight }));
+    const [outcome, available] = await this.redis.rebuildStock(
+      ...productKeys(productId),
+      pgStock,
+      maxPerUser,
+      freshVersion(),
+      JSON.stringify(entries),
+    );
+    return outcome === 'REBUILT' ? available : undefined;
   }
 
   /** Moves available stock by a restock's difference; reservations in flight keep their units. */

@@ -1,46 +1,56 @@
-/** `npm run worker`: one Temporal worker process for the purchase workflow. */
+/** `npm run worker`: one Temporal worker process for the purchase and reconciliation workflows. */
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
+import { connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
-import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
-import { StockPublisher } from '../stock-events/publisher';
+import { ReconciliationClient } from '../reconciliation/reconciliation-client';
 import { createPurchaseWorker } from './purchase-worker';
-import { routeSdkLogs } from './sdk-logging';
+import { installRuntime } from './runtime';
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
-  routeSdkLogs(logger);
+  installRuntime(logger, { metricsAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` });
   const pool = createPool(config);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);
+  const temporal = await connectTemporal(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
-    intervalMs: config.STOCK_EVENT_INTERVAL_MS,
-    logger,
-  });
-  const worker = await createPurchaseWorker({
+  const { worker, publisher } = await createPurchaseWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({
-      pool,
-      inventory: new Inventory(redis),
-      publisher,
-      logger,
-    }),
+    stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
+    pool,
+    inventory: new Inventory(redis),
+    amqp,
+    temporal,
+    logger,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
+  await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      metrics: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`,
+    },
+    'worker running',
+  );
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; then we close our clients.
   await worker.run();
   // The last trailing stock events go out before the broker connection closes.
   await publisher.close();
-  await Promise.allSettled([connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
+  await Promise.allSettled([
+    connection.close(),
+    temporal.connection.close(),
+    amqp.connection.close(),
+    pool.end(),
+    redis.quit(),
+  ]);
   logger.info('worker stopped');
 }
 

@@ -1,17 +1,50 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { PurchaseActivities } from '../activities';
+import type { Pool } from 'pg';
+import { createActivities } from '../activities';
+import { createReconciliationActivities } from '../activities/reconciliation';
+import type { Amqp } from '../clients/amqp';
+import type { Inventory } from '../inventory/inventory';
+import type { Logger } from '../logger';
+import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
+import { StockPublisher } from '../stock-events/publisher';
 
 export interface PurchaseWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: PurchaseActivities;
+  /** Per product, at most one stock event per this many ms. */
+  stockEventIntervalMs: number;
+  pool: Pool;
+  inventory: Inventory;
+  amqp: Amqp;
+  /** For reconciliation, which looks up purchases in flight. */
+  temporal: Client;
+  logger: Logger;
 }
 
-/** A worker that runs the purchase workflow and its (local) activities. */
-export function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    ...options,
-    workflowsPath: require.resolve('../workflows'),
+export interface PurchaseWorker {
+  worker: Worker;
+  /** Flush it after the worker stopped, so the last stock events go out. */
+  publisher: CoalescingPublisher;
+}
+
+/** A worker that runs the purchase and reconciliation workflows and their activities. */
+export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
+  const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger } = options;
+  const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
+    intervalMs: options.stockEventIntervalMs,
+    logger,
   });
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: {
+      ...createActivities({ pool, inventory, publisher, logger }),
+      ...createReconciliationActivities({ pool, inventory, temporal }),
+    },
+  });
+  return { worker, publisher };
 }

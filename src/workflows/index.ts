@@ -1,1 +1,2 @@
 export { purchase } from './purchase';
+export { reconcileStock } from './reconcile';

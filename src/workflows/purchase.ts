@@ -59,7 +59,13 @@ export async function purchase(request: PurchaseRequest): Promise<PurchaseOutcom
     return { trackingId: request.trackingId, productId: request.productId, quantity: request.quantity, ...outcome };
   };
 
-  const reservation = await reserveActivities.reserveStock(request);
+  let reservation: Awaited<ReturnType<PurchaseActivities['reserveStock']>>;
+  try {
+    reservation = await reserveActivities.reserveStock(request);
+  } catch {
+    // Redis stayed out of reach past the reserve deadline: nothing was taken.
+    return finish({ status: 'FAILED', reason: 'STOCK_UNAVAILABLE' });
+  }
   if (reservation.outcome === 'RELEASED') return finish({ status: 'REJECTED', reason: 'COMMIT_FAILED' });
   if (reservation.outcome !== 'RESERVED' && reservation.outcome !== 'HELD')
     return finish({ status: 'REJECTED', reason: reservation.outcome });

@@ -4,6 +4,9 @@ import type { SearchAttributeKey } from '@temporalio/common/lib/search-attribute
 import type { PurchaseStatus } from '../domain/purchase';
 
 export const PURCHASE_WORKFLOW = 'purchase';
+export const RECONCILE_WORKFLOW = 'reconcileStock';
+/** The Temporal Schedule that reconciles every product every minute. */
+export const RECONCILE_SCHEDULE_ID = 'reconcile-stock';
 
 /** The purchase's status at any moment (needs a live worker; the API reads describe instead). */
 export const statusQuery = defineQuery<PurchaseStatus>('status');

@@ -11,7 +11,6 @@ import type { Client } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { startStockFanOut, type StockFanOut } from '../../src/api/stream/fan-out';
@@ -23,9 +22,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
 import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
-import { StockPublisher } from '../../src/stock-events/publisher';
 import { createPurchaseWorker } from '../../src/workers/purchase-worker';
-import { routeSdkLogs } from '../../src/workers/sdk-logging';
+import { installRuntime } from '../../src/workers/runtime';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -70,7 +68,7 @@ export async function startPulseCart(
   const taskQueue = `test-${randomUUID()}`;
   const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
   const logger = createLogger(config, 'test');
-  routeSdkLogs(logger, 'WARN');
+  installRuntime(logger, { logLevel: 'WARN' });
   const pool = createPool(config);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);
@@ -146,15 +144,16 @@ export async function startPulseCart(
 
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-      const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
-        intervalMs: config.STOCK_EVENT_INTERVAL_MS,
-        logger,
-      });
-      const created = await createPurchaseWorker({
+      const { worker: created, publisher } = await createPurchaseWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue,
-        activities: createActivities({ pool, inventory, publisher, logger }),
+        stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
+        pool,
+        inventory,
+        amqp,
+        temporal,
+        logger,
       });
       worker = { worker: created, running: created.run(), connection, publisher };
     },

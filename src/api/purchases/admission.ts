@@ -9,6 +9,13 @@ import type { ApiMetrics } from '../metrics';
  * here without a workflow. Once Redis says "sold out", this process answers
  * the crowd from memory for a short while without touching Redis at all.
  */
+export interface MissingStock {
+  /** Whether PostgreSQL knows the product that Redis does not. */
+  productExists(productId: number): Promise<boolean>;
+  /** Asks for the product's hot stock to be rebuilt (reconciliation). */
+  requestRebuild(productId: number): Promise<void>;
+}
+
 export class AdmissionGate {
   private readonly soldOutUntil = new Map<number, number>();
 
@@ -16,6 +23,7 @@ export class AdmissionGate {
     private readonly inventory: Inventory,
     private readonly metrics: ApiMetrics,
     private readonly soldOutCacheMs: number,
+    private readonly missingStock: MissingStock,
   ) {}
 
   /** Returns how the reservation stands, or throws the 404/409 the buyer gets. */
@@ -32,9 +40,22 @@ export class AdmissionGate {
       case 'SOLD_OUT':
         this.soldOutUntil.set(reservation.productId, Date.now() + this.soldOutCacheMs);
         return this.reject(outcome);
+      case 'PRODUCT_NOT_FOUND':
+        return this.productMissing(reservation.productId);
       default:
         return this.reject(outcome);
     }
+  }
+
+  /**
+   * Redis does not know the product. If PostgreSQL does, Redis lost its data:
+   * the gate stays closed for this product until reconciliation rebuilt it.
+   */
+  private async productMissing(productId: number): Promise<never> {
+    if (!(await this.missingStock.productExists(productId))) return this.reject('PRODUCT_NOT_FOUND');
+    this.metrics.admissionRejections.inc({ reason: 'STOCK_UNAVAILABLE' });
+    await this.missingStock.requestRebuild(productId);
+    throw new AppError('STOCK_UNAVAILABLE', 'Stock for this product is being reloaded; please retry in a moment.', 503);
   }
 
   private reject(reason: Exclude<ReserveOutcome, 'RESERVED' | 'HELD' | 'RELEASED'>): never {

@@ -77,5 +77,5 @@ function respondWithOutcome(ctx: Context, outcome: PurchaseOutcome): void {
   const reason = outcome.reason ?? 'COMMIT_FAILED';
   const details = { trackingId: outcome.trackingId };
   if (outcome.status === 'REJECTED') throw new AppError(reason, rejectionMessages[reason], 409, details);
-  throw new AppError('PURCHASE_FAILED', rejectionMessages.COMMIT_FAILED, 503, details);
+  throw new AppError('PURCHASE_FAILED', rejectionMessages[reason], 503, details);
 }

@@ -1,0 +1,51 @@
+/** Starting reconciliation from outside the worker: the schedule, an admin's request, the admission gate. */
+import { randomUUID } from 'node:crypto';
+import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import type { ProductReconciliation } from '../activities/reconciliation';
+import type { reconcileStock } from '../workflows/reconcile';
+import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW } from '../workflows/shared';
+
+export class ReconciliationClient {
+  constructor(
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Every minute, all products; a run still going when the next is due is skipped. Idempotent. */
+  async ensureSchedule(): Promise<void> {
+    try {
+      await this.temporal.schedule.create({
+        scheduleId: RECONCILE_SCHEDULE_ID,
+        spec: { intervals: [{ every: '1m' }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: RECONCILE_WORKFLOW,
+          taskQueue: this.taskQueue,
+          args: [{}],
+        },
+        policies: { overlap: 'SKIP' },
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
+  }
+
+  /** Runs a reconciliation now and waits for its report. */
+  run(productIds?: number[]): Promise<ProductReconciliation[]> {
+    return this.temporal.workflow.execute<typeof reconcileStock>(RECONCILE_WORKFLOW, {
+      taskQueue: this.taskQueue,
+      workflowId: `reconcile-${randomUUID()}`,
+      args: [{ productIds }],
+    });
+  }
+
+  /** Asks for one product to be reconciled soon; many callers at once start one workflow. */
+  async request(productId: number): Promise<void> {
+    await this.temporal.workflow.start<typeof reconcileStock>(RECONCILE_WORKFLOW, {
+      taskQueue: this.taskQueue,
+      workflowId: `reconcile-product-${productId}`,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ productIds: [productId] }],
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { productKeys } from '../src/inventory/inventory';
+import { startPulseCart, type Harness } from './support/harness';
+import { expectSaleInvariants } from './support/invariants';
+
+/** Redis drifts from PostgreSQL; reconciliation brings it back. */
+describe('reconciliation', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPulseCart();
+  });
+  afterAll(() => h.close());
+
+  const buy = async (productId: number, userId = h.buyer()) =>
+    h.request('POST', '/api/v1/sync/purchase', { token: await h.token(userId), body: { productId, quantity: 1 } });
+
+  const reconcile = async (productIds: number[]) =>
+    h.request('POST', '/api/v1/admin/reconcile', { token: await h.adminToken(), body: { productIds } });
+
+  it('when Redis offers more than PostgreSQL holds, then reconciliation reports the drift and repairs it', async () => {
+    const { id: productId } = await h.createProduct({ stock: 5 });
+    const first = await buy(productId);
+    expect(first.status).toBe(200);
+    await h.redis.hincrby(productKeys(productId)[0], 'available', 3);
+
+    const report = await reconcile([productId]);
+    expect(report.status).toBe(200);
+    expect(report.body.products).toEqual([
+      { productId, action: 'RECONCILED', drift: 3, available: 4, orphansReleased: 0 },
+    ]);
+    expect((await reconcile([productId])).body.products[0].drift).toBe(0);
+
+    await expectSaleInvariants(h, { productId, initialStock: 5, maxPerUser: 1, accepted: [first.body.trackingId] });
+  });
+
+  it('when a reservation has no purchase behind it (the API died before starting one), then it is released', async () => {
+    const { id: productId } = await h.createProduct({ stock: 4 });
+    const [stockKey, holdersKey, reservationsKey] = productKeys(productId);
+    const orphan = '00000000-0000-4000-8000-000000000001';
+    const anHourAgo = Date.now() - 3_600_000;
+    await h.redis
+      .multi()
+      .hincrby(stockKey, 'available', -2)
+      .hincrby(holdersKey, 'ghost', 2)
+      .hset(reservationsKey, orphan, `R|ghost|2|${anHourAgo}`)
+      .exec();
+
+    const report = await reconcile([productId]);
+    expect(report.body.products).toEqual([
+      { productId, action: 'RECONCILED', drift: 0, available: 4, orphansReleased: 1 },
+    ]);
+    expect(await h.redis.hget(reservationsKey, orphan)).toMatch(/^X\|/);
+    await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
+  });
+
+  it('when Redis has lost a product, then the gate stays closed (503) until it is rebuilt from PostgreSQL, then sells again', async () => {
+    const { id: productId } = await h.createProduct({ stock: 3, maxPerUser: 1 });
+    const alice = h.buyer('alice');
+    const before = await buy(productId, alice);
+    expect(before.status).toBe(200);
+    await h.redis.del(...productKeys(productId));
+
+    const closed = await buy(productId);
+    expect(closed.status).toBe(503);
+    expect(closed.body.error.code).toBe('STOCK_UNAVAILABLE');
+
+    // The gate asked for a rebuild; it lands within moments.
+    let after = closed;
+    const deadline = Date.now() + 20_000;
+    while (after.status === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await buy(productId);
+    }
+    expect(after.status).toBe(200);
+    // What each buyer holds came back from the orders: alice is still at her limit.
+    const again = await buy(productId, alice);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('PURCHASE_LIMIT');
+
+    await expectSaleInvariants(h, {
+      productId,
+      initialStock: 3,
+      maxPerUser: 1,
+      accepted: [before.body.trackingId, after.body.trackingId],
+    });
+  });
+});

@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { SignJWT } from 'jose';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { createApp } from '../../src/api/app';
@@ -24,6 +23,7 @@ import { createLogger } from '../../src/logger';
 import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
 import { createPurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
+import { signToken } from '../../tools/jwt';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -115,13 +115,8 @@ export async function startPulseCart(
       return { status: response.status, body: parsed as any, headers: response.headers };
     },
 
-    async token(userId, { roles = [], expiresIn = '1h', secret = config.JWT_SECRET } = {}) {
-      return new SignJWT({ roles })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(expiresIn)
-        .sign(new TextEncoder().encode(secret));
+    token(userId, { secret = config.JWT_SECRET, ...options } = {}) {
+      return signToken(secret, userId, options);
     },
 
     adminToken() {

@@ -7,57 +7,33 @@
  * noisy shared machine. Results also go to bench/results/baseline-<time>.json.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ensureDevServer } from '../tools/temporal';
-import type { BenchActivities } from './workflows';
-import { emptyWorkflow, oneActivityWorkflow, oneLocalActivityWorkflow } from './workflows';
+import { positiveInteger } from './lib/args';
+import { resultPath, timestamp, writeJson } from './lib/results';
+import { printTable } from './lib/table';
+import {
+  compareWithFirst,
+  comparisonTable,
+  measureVariant,
+  workflowVariant,
+  type Measurement,
+  type WorkflowLoad,
+} from './lib/workflow-bench';
+import { emptyWorkflow, oneActivityWorkflow, oneLocalActivityWorkflow, type BenchActivities } from './workflows';
 
 const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
-const RESULTS_DIR = path.join(__dirname, 'results');
 
 const VARIANTS = [
-  { name: 'empty workflow', workflow: emptyWorkflow },
-  { name: 'one activity', workflow: oneActivityWorkflow },
-  { name: 'one local activity', workflow: oneLocalActivityWorkflow },
+  workflowVariant('empty workflow', emptyWorkflow),
+  workflowVariant('one activity', oneActivityWorkflow),
+  workflowVariant('one local activity', oneLocalActivityWorkflow),
 ];
-type Variant = (typeof VARIANTS)[number];
-
-interface Options {
-  count: number;
-  concurrency: number;
-  warmup: number;
-}
-
-interface Measurement {
-  variant: string;
-  count: number;
-  concurrency: number;
-  wallMs: number;
-  workflowsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-interface Row extends Measurement {
-  throughputVsEmpty: number;
-  p50VsEmpty: number;
-  p99VsEmpty: number;
-}
-
-function positiveInteger(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 /** Flags win over environment variables, which win over the defaults. */
-function readOptions(): Options {
+function readLoad(): WorkflowLoad {
   const { values } = parseArgs({
     options: {
       count: { type: 'string', short: 'n' },
@@ -72,89 +48,12 @@ function readOptions(): Options {
   };
 }
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Executes `count` workflows, `concurrency` at a time, timing each execute from start request to result. */
-async function run(client: Client, taskQueue: string, variant: Variant, count: number, concurrency: number) {
-  const latencies: number[] = [];
-  let issued = 0;
-  const lane = async () => {
-    while (issued < count) {
-      issued += 1;
-      const startedAt = performance.now();
-      await client.workflow.execute(variant.workflow, { taskQueue, workflowId: `bench-${randomUUID()}` });
-      latencies.push(performance.now() - startedAt);
-    }
-  };
-  const startedAt = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { latencies, wallMs: performance.now() - startedAt };
-}
-
-async function measure(client: Client, taskQueue: string, variant: Variant, options: Options): Promise<Measurement> {
-  await run(client, taskQueue, variant, options.warmup, options.concurrency);
-  const { latencies, wallMs } = await run(client, taskQueue, variant, options.count, options.concurrency);
-  const sorted = latencies.sort((a, b) => a - b);
-  return {
-    variant: variant.name,
-    count: options.count,
-    concurrency: options.concurrency,
-    wallMs,
-    workflowsPerSecond: (options.count / wallMs) * 1000,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted[sorted.length - 1],
-  };
-}
-
-function againstBaseline(measurements: Measurement[]): Row[] {
-  const [baseline] = measurements;
-  return measurements.map((m) => ({
-    ...m,
-    throughputVsEmpty: m.workflowsPerSecond / baseline.workflowsPerSecond,
-    p50VsEmpty: m.p50Ms / baseline.p50Ms,
-    p99VsEmpty: m.p99Ms / baseline.p99Ms,
-  }));
-}
-
-function printTable(rows: Row[]): void {
-  const header = [
-    'variant',
-    'workflows/s',
-    'p50 ms',
-    'p99 ms',
-    'max ms',
-    'wf/s vs empty',
-    'p50 vs empty',
-    'p99 vs empty',
-  ];
-  const lines = rows.map((r) => [
-    r.variant,
-    r.workflowsPerSecond.toFixed(1),
-    r.p50Ms.toFixed(1),
-    r.p99Ms.toFixed(1),
-    r.maxMs.toFixed(1),
-    `${r.throughputVsEmpty.toFixed(2)}x`,
-    `${r.p50VsEmpty.toFixed(2)}x`,
-    `${r.p99VsEmpty.toFixed(2)}x`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(format(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const line of lines) console.log(format(line));
-}
-
 async function main(): Promise<void> {
-  const options = readOptions();
+  const load = readLoad();
   const address = process.env.TEMPORAL_ADDRESS ?? (await ensureDevServer()).address;
   const taskQueue = `bench-baseline-${randomUUID()}`;
   console.log(
-    `[bench] ${address}, namespace ${NAMESPACE}: ${options.count} workflows per variant at concurrency ${options.concurrency} (after ${options.warmup} warm-up)`,
+    `[bench] ${address}, namespace ${NAMESPACE}: ${load.count} workflows per variant at concurrency ${load.concurrency} (after ${load.warmup} warm-up)`,
   );
 
   const activities: BenchActivities = { async noop() {} };
@@ -174,7 +73,7 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       for (const variant of VARIANTS) {
         console.log(`[bench] ${variant.name} ...`);
-        measurements.push(await measure(client, taskQueue, variant, options));
+        measurements.push(await measureVariant(client, taskQueue, variant, load));
       }
     });
   } finally {
@@ -182,22 +81,19 @@ async function main(): Promise<void> {
     await workerConnection.close();
   }
 
-  const rows = againstBaseline(measurements);
-  console.log();
-  printTable(rows);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `baseline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const report = {
+  const rows = compareWithFirst(measurements);
+  printTable(comparisonTable('Workflow cost on this Temporal server', rows));
+  const file = resultPath(`baseline-${timestamp()}.json`);
+  writeJson(file, {
     finishedAt: new Date().toISOString(),
     temporalAddress: address,
     namespace: NAMESPACE,
     node: process.version,
     sdk: require('@temporalio/client/package.json').version as string,
-    options,
+    options: load,
     results: rows,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\n[bench] wrote ${path.relative(process.cwd(), file)}`);
+  });
+  console.log(`\n[bench] wrote ${file}`);
 }
 
 main().catch((err) => {

@@ -1,5 +1,11 @@
-/** Workflows for bench/baseline.ts: the cheapest possible workflow, then one step more. */
+/**
+ * Workflows for the benchmarks: the cheapest possible workflow, then one step
+ * more, and PulseCart's own purchase workflow, so one worker can run them all
+ * on one task queue (bench/baseline.ts, bench/ratios/workflow-cost.ts).
+ */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+
+export { purchase } from '../src/workflows/purchase';
 
 /** What the bench worker registers; the workflows only need its type. */
 export interface BenchActivities {

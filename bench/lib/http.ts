@@ -1,0 +1,70 @@
+/**
+ * The load client: undici's Pool (keep-alive connections, no per-request
+ * allocation of agents) with JSON bodies. Every request is timed from the
+ * moment it is handed to the pool, so pool queueing counts as the buyer's wait.
+ */
+import { Pool } from 'undici';
+
+export interface Reply {
+  status: number;
+  body: any;
+  ms: number;
+}
+
+export interface CallOptions {
+  token?: string;
+  /** Already serialized, so a hot loop does not stringify the same body again and again. */
+  json?: string;
+  headers?: Record<string, string>;
+}
+
+export const NETWORK_ERROR = 0;
+
+export class JsonClient {
+  readonly pool: Pool;
+  inFlight = 0;
+
+  constructor(origin: string, connections: number) {
+    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  }
+
+  async call(method: string, path: string, { token, json, headers = {} }: CallOptions = {}): Promise<Reply> {
+    const started = performance.now();
+    this.inFlight += 1;
+    try {
+      const response = await this.pool.request({
+        method: method as 'GET',
+        path,
+        headers: {
+          ...headers,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: json,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: parseJson(text), ms: performance.now() - started };
+    } catch (err) {
+      const message = (err as Error).message;
+      return {
+        status: NETWORK_ERROR,
+        body: { error: { code: 'NETWORK_ERROR', message } },
+        ms: performance.now() - started,
+      };
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}

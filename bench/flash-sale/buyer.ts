@@ -1,0 +1,79 @@
+/**
+ * One simulated buyer: buys with its pattern, maybe double-clicks (the same
+ * Idempotency-Key twice), polls an accepted purchase until it is settled,
+ * and maybe buys again afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JsonClient, Reply } from '../lib/http';
+import { sleep } from '../lib/processes';
+import type { BuyerPlan } from './plan';
+import { outcomeOf, statusOf, trackingIdOf, type RequestKind, type SaleRecorder } from './recorder';
+
+export interface BuyerContext {
+  client: JsonClient;
+  recorder: SaleRecorder;
+  /** The purchase body, serialized once. */
+  purchaseJson: string;
+  pollMs: number;
+}
+
+/** How long after the first click the second one comes. */
+const DOUBLE_CLICK_MS = 50;
+/** An accepted purchase still unsettled after this long is reported as STILL_PENDING. */
+const POLL_TIMEOUT_MS = 120_000;
+
+interface Settled {
+  outcome: string;
+  trackingId?: string;
+  answeredAt: number;
+  settledAt: number;
+}
+
+/** The answer that settled the purchase, or undefined if it was still pending at the poll deadline. */
+async function pollUntilSettled(ctx: BuyerContext, token: string, trackingId: string): Promise<Reply | undefined> {
+  const deadline = ctx.recorder.now() + POLL_TIMEOUT_MS;
+  while (ctx.recorder.now() < deadline) {
+    await sleep(ctx.pollMs);
+    const sentAt = ctx.recorder.now();
+    const reply = await ctx.client.call('GET', `/api/v1/purchases/${trackingId}`, { token });
+    const outcome = ctx.recorder.request(sentAt, 'poll', 'poll', reply);
+    // A 5xx or a dropped connection is worth another poll; a 404 for an accepted purchase is an answer (a lost one).
+    if (reply.status === 200 ? outcome !== 'PENDING' : reply.status === 404) return reply;
+  }
+  return undefined;
+}
+
+async function purchase(ctx: BuyerContext, plan: BuyerPlan, token: string, kind: RequestKind, key?: string) {
+  const sentAt = ctx.recorder.now();
+  const reply = await ctx.client.call('POST', `/api/v1/${plan.pattern}/purchase`, {
+    token,
+    json: ctx.purchaseJson,
+    headers: key ? { 'idempotency-key': key } : undefined,
+  });
+  const answeredAt = ctx.recorder.now();
+  const trackingId = trackingIdOf(reply);
+  ctx.recorder.request(sentAt, plan.pattern, kind, reply);
+  if (key) ctx.recorder.answeredWithKey(key, trackingId);
+  const settling = statusOf(reply) === 'PENDING' && trackingId ? await pollUntilSettled(ctx, token, trackingId) : reply;
+  ctx.recorder.settled(trackingId, settling ? statusOf(settling) : 'STILL_PENDING');
+  const outcome = settling ? outcomeOf(settling) : 'STILL_PENDING';
+  return { outcome, trackingId, answeredAt, settledAt: ctx.recorder.now() } satisfies Settled;
+}
+
+export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, token: string): Promise<void> {
+  const startedAt = ctx.recorder.now();
+  const key = plan.retries ? randomUUID() : undefined;
+  const retry = key && sleep(DOUBLE_CLICK_MS).then(() => purchase(ctx, plan, token, 'retry', key));
+  const first = await purchase(ctx, plan, token, 'first', key);
+  await retry;
+  ctx.recorder.buyer({
+    pattern: plan.pattern,
+    arrivalMs: plan.arrivalMs,
+    lagMs: startedAt - plan.arrivalMs,
+    answerMs: first.answeredAt - plan.arrivalMs,
+    terminalMs: first.settledAt - plan.arrivalMs,
+    outcome: first.outcome,
+    trackingId: first.trackingId,
+  });
+  if (plan.triesTwice) await purchase(ctx, plan, token, 'second');
+}

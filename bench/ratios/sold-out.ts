@@ -1,0 +1,139 @@
+/**
+ * Ratio 1: the sold-out path. A purchase of a sold-out product is answered by
+ * the admission gate without a workflow; how close does that come to a bare
+ * node:http server answering the same JSON, with the same client and the same
+ * connections? Rounds alternate between the two so that drift on a shared
+ * machine hits both alike.
+ */
+import { loadConfig } from '../../src/config';
+import { signToken } from '../../tools/jwt';
+import { AdminApi } from '../lib/admin';
+import { closedLoop, type LoopResult } from '../lib/closed-loop';
+import { JsonClient } from '../lib/http';
+import { answers, freePort, launch, stopProcess, waitUntil } from '../lib/processes';
+import { spawnPulseCart } from '../lib/pulsecart';
+import { summarize, type LatencySummary } from '../lib/stats';
+import { count, ms, type Table } from '../lib/table';
+
+export interface SoldOutOptions {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  /** LOG_LEVEL of the API: by default what production runs with. */
+  logLevel: string;
+}
+
+interface Side {
+  perSecond: number;
+  latency: LatencySummary;
+  unexpected: number;
+  clientCores: number;
+  serverCores: number;
+  rounds: LoopResult[];
+}
+
+export interface SoldOutReport {
+  options: SoldOutOptions;
+  answer: { status: number; body: unknown };
+  bare: Side;
+  api: Side;
+  /** API req/s ÷ bare req/s: the aim is ≥ 0.7. */
+  throughputRatio: number;
+  /** API p99 ÷ bare p99. */
+  p99Ratio: number;
+}
+
+const WARMUP_SECONDS = 2;
+
+function pool(rounds: LoopResult[], latencies: number[]): Side {
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const weighted = (pick: (r: LoopResult) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r) * r.seconds, 0) / seconds;
+  return {
+    perSecond: rounds.reduce((sum, r) => sum + r.requests, 0) / seconds,
+    latency: summarize(latencies),
+    unexpected: rounds.reduce((sum, r) => sum + r.unexpected, 0),
+    clientCores: weighted((r) => r.clientCores),
+    serverCores: weighted((r) => r.serverCores),
+    rounds,
+  };
+}
+
+export async function measureSoldOut(options: SoldOutOptions, logPrefix: string): Promise<SoldOutReport> {
+  const pulsecart = await spawnPulseCart({ withWorker: false, logPrefix, env: { LOG_LEVEL: options.logLevel } });
+  const apiClient = new JsonClient(pulsecart.url, options.connections);
+  const port = await freePort();
+  const bareClient = new JsonClient(`http://127.0.0.1:${port}`, options.connections);
+  let bare: ReturnType<typeof launch> | undefined;
+  try {
+    const admin = await AdminApi.connect(apiClient);
+    const product = await admin.createProduct({ name: 'Sold out', price: 1, stock: 0, maxPerUser: 1 });
+    const token = await signToken(loadConfig().JWT_SECRET, `bench-sold-out-${process.pid}`);
+    const call = { token, json: JSON.stringify({ productId: product.id, quantity: 1 }) };
+    const answer = await apiClient.call('POST', '/api/v1/sync/purchase', call);
+
+    const env = {
+      ...process.env,
+      PORT: String(port),
+      BARE_STATUS: String(answer.status),
+      BARE_BODY: JSON.stringify(answer.body),
+    };
+    bare = launch('bench/ratios/bare-server.ts', env, `${logPrefix}-bare.log`);
+    await waitUntil('the bare server', answers(`http://127.0.0.1:${port}/`), [bare]);
+
+    const sides = {
+      bare: { client: bareClient, pid: bare.pid as number, rounds: [] as LoopResult[], latencies: [] as number[] },
+      api: { client: apiClient, pid: pulsecart.pids.api, rounds: [] as LoopResult[], latencies: [] as number[] },
+    };
+    const loop = (side: (typeof sides)['api'], seconds: number, latencies?: number[]) =>
+      closedLoop(
+        {
+          client: side.client,
+          method: 'POST',
+          path: '/api/v1/sync/purchase',
+          call,
+          expectStatus: answer.status,
+          connections: options.connections,
+          seconds,
+          serverPid: side.pid,
+        },
+        latencies,
+      );
+    for (const side of Object.values(sides)) await loop(side, WARMUP_SECONDS);
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const side of Object.values(sides)) side.rounds.push(await loop(side, options.seconds, side.latencies));
+    }
+    const api = pool(sides.api.rounds, sides.api.latencies);
+    const bareSide = pool(sides.bare.rounds, sides.bare.latencies);
+    return {
+      options,
+      answer: { status: answer.status, body: answer.body },
+      bare: bareSide,
+      api,
+      throughputRatio: api.perSecond / bareSide.perSecond,
+      p99Ratio: api.latency.p99 / bareSide.latency.p99,
+    };
+  } finally {
+    await Promise.allSettled([apiClient.close(), bareClient.close()]);
+    if (bare) await stopProcess(bare);
+    await pulsecart.stop();
+  }
+}
+
+export function soldOutTable(report: SoldOutReport): Table {
+  const row = (name: string, side: Side) => [
+    name,
+    count(side.perSecond),
+    ms(side.latency.p50),
+    ms(side.latency.p99),
+    side.serverCores.toFixed(2),
+    side.clientCores.toFixed(2),
+    count(side.unexpected),
+  ];
+  const { connections, seconds, rounds } = report.options;
+  return {
+    title: `1. Sold-out path vs bare node:http (${connections} connections, ${rounds} × ${seconds} s each, alternating): ${(100 * report.throughputRatio).toFixed(0)}% of the req/s (aim ≥ 70%), p99 ${report.p99Ratio.toFixed(2)}×`,
+    header: ['server', 'req/s', 'p50 ms', 'p99 ms', 'server cores', 'client cores', 'unexpected'],
+    rows: [row('bare node:http', report.bare), row('PulseCart sold out', report.api)],
+  };
+}

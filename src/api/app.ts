@@ -14,6 +14,7 @@ import type { ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
 import { observe } from './middleware/observe';
+import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
 import { AdmissionGate } from './purchases/admission';
 import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
@@ -37,7 +38,8 @@ export interface AppDeps {
     | 'WEB_ASSETS_DIR'
     | 'TEMPORAL_UI_URL'
     | 'TEMPORAL_NAMESPACE'
-  >;
+  > &
+    TokenConfig;
   pool: Pool;
   redis: Redis;
   amqp: Amqp;
@@ -52,7 +54,7 @@ export interface AppDeps {
 export function createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams }: AppDeps): Koa {
   const inventory = new Inventory(redis);
   const publisher = new StockPublisher(amqp.channel);
-  const auth = authenticate(config.JWT_SECRET);
+  const auth = authenticate(tokenVerifier(config));
   const catalog = new Catalog(pool, inventory);
   const reconciliation = new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE);
   const gate = new AdmissionGate(inventory, metrics, config.SOLD_OUT_CACHE_MS, {

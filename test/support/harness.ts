@@ -61,6 +61,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The Temporal runtime is one per process: the first PulseCart of a test file installs it. */
+let runtimeInstalled = false;
+
 export async function startPulseCart(
   overrides: Partial<Config> = {},
   { withWorker = true }: { withWorker?: boolean } = {},
@@ -68,7 +71,8 @@ export async function startPulseCart(
   const taskQueue = `test-${randomUUID()}`;
   const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
   const logger = createLogger(config, 'test');
-  installRuntime(logger, { logLevel: 'WARN' });
+  if (!runtimeInstalled) installRuntime(logger, { logLevel: 'WARN' });
+  runtimeInstalled = true;
   const pool = createPool(config);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);

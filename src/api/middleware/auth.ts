@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
-import { errors, jwtVerify } from 'jose';
+import { errors } from 'jose';
 import { AppError } from '../../domain/errors';
+import type { VerifyToken } from './token-verifier';
 
 export interface Principal {
   userId: string;
@@ -13,24 +14,33 @@ declare module 'koa' {
   }
 }
 
-/** Accepts `Authorization: Bearer <JWT>` signed HS256 with the configured secret; `sub` is the user. */
-export function authenticate(secret: string): Middleware {
-  const key = new TextEncoder().encode(secret);
+/** Accepts `Authorization: Bearer <JWT>` that `verify` accepts (see token-verifier.ts); `sub` is the user. */
+export function authenticate(verify: VerifyToken): Middleware {
   return async (ctx, next) => {
     const [scheme, token] = (ctx.get('authorization') ?? '').split(' ');
     if (scheme !== 'Bearer' || !token) throw new AppError('UNAUTHENTICATED', 'A Bearer token is required', 401);
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: 5 });
+      const payload = await verify(token);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0)
         throw new errors.JWTClaimValidationFailed('sub missing', payload, 'sub');
       const roles = Array.isArray(payload.roles) ? payload.roles : [];
       ctx.state.principal = { userId: payload.sub, isAdmin: roles.includes('admin') };
     } catch (err) {
-      const reason = err instanceof errors.JWTExpired ? 'The token has expired' : 'The token is not valid';
-      throw new AppError('UNAUTHENTICATED', reason, 401);
+      throw refusal(err);
     }
     await next();
   };
+}
+
+/** A bad token is the caller's 401; a key set we cannot fetch is our 503, so that good tokens are not called bad. */
+function refusal(err: unknown): AppError {
+  if (err instanceof errors.JWTExpired) return new AppError('UNAUTHENTICATED', 'The token has expired', 401);
+  if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) {
+    return new AppError('UNAUTHENTICATED', 'The token is not valid', 401);
+  }
+  return new AppError('TEMPORARILY_UNAVAILABLE', 'Tokens cannot be checked right now; please retry.', 503, undefined, {
+    cause: err,
+  });
 }
 
 export const requireAdmin: Middleware = async (ctx, next) => {

@@ -14,6 +14,7 @@ import type { ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
 import { observe } from './middleware/observe';
+import { purchaseRateLimits, type RateLimitConfig } from './middleware/rate-limit';
 import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
 import { AdmissionGate } from './purchases/admission';
 import { PurchaseService } from './purchases/purchase-service';
@@ -39,7 +40,8 @@ export interface AppDeps {
     | 'TEMPORAL_UI_URL'
     | 'TEMPORAL_NAMESPACE'
   > &
-    TokenConfig;
+    TokenConfig &
+    RateLimitConfig;
   pool: Pool;
   redis: Redis;
   amqp: Amqp;
@@ -71,7 +73,13 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
     productRoutes({ catalog, publisher, authenticate: auth, logger }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
-    purchaseRoutes({ purchases, metrics, authenticate: auth, syncDeadlineMs: config.SYNC_DEADLINE_MS }),
+    purchaseRoutes({
+      purchases,
+      metrics,
+      authenticate: auth,
+      rateLimits: purchaseRateLimits(redis, config, logger),
+      syncDeadlineMs: config.SYNC_DEADLINE_MS,
+    }),
     stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
     operatorRoutes({
       report: new OperatorReport({

@@ -4,6 +4,7 @@ import { AppError, rejectionMessages } from '../../domain/errors';
 import type { PurchaseOutcome } from '../../domain/purchase';
 import { principalOf } from '../middleware/auth';
 import type { ApiMetrics } from '../metrics';
+import type { PurchaseRateLimits } from '../middleware/rate-limit';
 import type { Admitted, PurchaseService } from '../purchases/purchase-service';
 import { idempotencyKeyHeader, parse, purchaseBody, trackingIdParam } from '../validation';
 
@@ -11,6 +12,7 @@ export interface PurchaseRouteDeps {
   purchases: PurchaseService;
   metrics: ApiMetrics;
   authenticate: Middleware;
+  rateLimits: PurchaseRateLimits;
   syncDeadlineMs: number;
 }
 
@@ -21,8 +23,16 @@ declare module 'koa' {
 }
 
 /** Sync and async purchase, and the status a buyer polls. */
-export function purchaseRoutes({ purchases, metrics, authenticate, syncDeadlineMs }: PurchaseRouteDeps): Router {
+export function purchaseRoutes({
+  purchases,
+  metrics,
+  authenticate,
+  rateLimits,
+  syncDeadlineMs,
+}: PurchaseRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
+  // Polling the status is not limited: it reads Temporal, and takes no stock.
+  const guards = [rateLimits.perAddress, authenticate, rateLimits.perBuyer];
 
   async function begin(ctx: Context, pattern: 'sync' | 'async'): Promise<Admitted> {
     const { userId } = principalOf(ctx.state);
@@ -45,7 +55,7 @@ export function purchaseRoutes({ purchases, metrics, authenticate, syncDeadlineM
     ctx.body = { trackingId, status: 'PENDING', statusUrl };
   }
 
-  router.post('/sync/purchase', authenticate, async (ctx) => {
+  router.post('/sync/purchase', ...guards, async (ctx) => {
     const { request, handle } = await begin(ctx, 'sync');
     const outcome = await purchases.waitFor(handle, syncDeadlineMs);
     metrics.purchases.inc({ pattern: 'sync', outcome: outcome?.status ?? 'PENDING' });
@@ -53,7 +63,7 @@ export function purchaseRoutes({ purchases, metrics, authenticate, syncDeadlineM
     respondWithOutcome(ctx, outcome);
   });
 
-  router.post('/async/purchase', authenticate, async (ctx) => {
+  router.post('/async/purchase', ...guards, async (ctx) => {
     const { request } = await begin(ctx, 'async');
     metrics.purchases.inc({ pattern: 'async', outcome: 'PENDING' });
     accepted(ctx, request.trackingId);

@@ -13,8 +13,10 @@ import { StockPublisher } from '../stock-events/publisher';
 import type { ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
+import { guardHttp, type HttpGuardConfig } from './middleware/http-guards';
 import { observe } from './middleware/observe';
 import { purchaseRateLimits, type RateLimitConfig } from './middleware/rate-limit';
+import { requestId } from './middleware/request-id';
 import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
 import { AdmissionGate } from './purchases/admission';
 import { PurchaseService } from './purchases/purchase-service';
@@ -41,7 +43,8 @@ export interface AppDeps {
     | 'TEMPORAL_NAMESPACE'
   > &
     TokenConfig &
-    RateLimitConfig;
+    RateLimitConfig &
+    HttpGuardConfig;
   pool: Pool;
   redis: Redis;
   amqp: Amqp;
@@ -66,8 +69,10 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
   const purchases = new PurchaseService({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, gate, inventory, metrics });
 
   const app = new Koa();
+  app.use(requestId);
   app.use(observe(logger, metrics));
   app.use(errorMiddleware(logger));
+  guardHttp(app, config);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
   const routers = [
     healthRoutes({ pool, redis, amqp, temporal, metrics }),

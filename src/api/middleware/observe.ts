@@ -21,6 +21,7 @@ export function observe(logger: Logger, metrics: ApiMetrics): Middleware {
           ms: Math.round(ms * 10) / 10,
           user: ctx.state.principal?.userId,
           trackingId: ctx.state.trackingId,
+          requestId: ctx.state.requestId,
         },
         'request',
       );

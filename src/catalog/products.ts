@@ -2,10 +2,11 @@
  * Products in PostgreSQL (the truth) kept in step with their hot state in
  * Redis (the gate). Admin writes go to PostgreSQL first, then Redis.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../clients/postgres';
 import { AppError } from '../domain/errors';
 import type { Inventory, StockSnapshot } from '../inventory/inventory';
+import { recordAdminAction, type AdminActor } from './audit-log';
 
 export interface Product {
   id: number;
@@ -32,38 +33,29 @@ export class Catalog {
     private readonly inventory: Inventory,
   ) {}
 
-  async create(product: NewProduct): Promise<Product> {
-    const created = await this.pool
-      .query<Product>(
-        `INSERT INTO product (id, name, price, stock_quantity, max_per_user)
-         OVERRIDING SYSTEM VALUE
-         VALUES (COALESCE($1, nextval(pg_get_serial_sequence('product', 'id'))), $2, $3, $4, $5)
-         RETURNING ${COLUMNS}`,
-        [product.id ?? null, product.name, product.price, product.stock, product.maxPerUser],
-      )
-      .catch((err: { code?: string }) => {
-        if (err.code === UNIQUE_VIOLATION)
-          throw new AppError('PRODUCT_EXISTS', `Product ${product.id} already exists`, 409);
-        throw err;
-      });
-    const row = created.rows[0];
-    await this.inventory.load(row.id, row.stock, row.maxPerUser);
-    return row;
+  /** Inserts the product and its audit record in one transaction, then opens its stock in Redis. */
+  async create(product: NewProduct, actor: AdminActor): Promise<Product> {
+    const created = await inTransaction(this.pool, async (client) => {
+      const row = await insertProduct(client, product);
+      await recordAdminAction(client, actor, { action: 'product.create', productId: row.id, before: null, after: row });
+      return row;
+    });
+    await this.inventory.load(created.id, created.stock, created.maxPerUser);
+    return created;
   }
 
   /** Sets the stock; Redis moves by the same difference so reservations in flight keep their units. */
-  async restock(id: number, stock: number): Promise<{ product: Product; snapshot: StockSnapshot }> {
+  async restock(id: number, stock: number, actor: AdminActor): Promise<{ product: Product; snapshot: StockSnapshot }> {
     const { product, previous } = await inTransaction(this.pool, async (client) => {
-      const locked = await client.query<{ stock: number }>(
-        'SELECT stock_quantity AS stock FROM product WHERE id = $1 FOR UPDATE',
-        [id],
-      );
+      const locked = await client.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1 FOR UPDATE`, [id]);
       if (locked.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
       const updated = await client.query<Product>(
         `UPDATE product SET stock_quantity = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, stock],
       );
-      return { product: updated.rows[0], previous: locked.rows[0].stock };
+      const [before, after] = [locked.rows[0], updated.rows[0]];
+      await recordAdminAction(client, actor, { action: 'product.restock', productId: id, before, after });
+      return { product: after, previous: before.stock };
     });
     const snapshot = await this.inventory.adjust(id, stock - previous);
     return { product, snapshot };
@@ -80,4 +72,21 @@ export class Catalog {
     const snapshot = await this.inventory.snapshot(id);
     return { ...found.rows[0], available: snapshot?.available ?? null };
   }
+}
+
+async function insertProduct(client: PoolClient, product: NewProduct): Promise<Product> {
+  const inserted = await client
+    .query<Product>(
+      `INSERT INTO product (id, name, price, stock_quantity, max_per_user)
+       OVERRIDING SYSTEM VALUE
+       VALUES (COALESCE($1, nextval(pg_get_serial_sequence('product', 'id'))), $2, $3, $4, $5)
+       RETURNING ${COLUMNS}`,
+      [product.id ?? null, product.name, product.price, product.stock, product.maxPerUser],
+    )
+    .catch((err: { code?: string }) => {
+      if (err.code === UNIQUE_VIOLATION)
+        throw new AppError('PRODUCT_EXISTS', `Product ${product.id} already exists`, 409);
+      throw err;
+    });
+  return inserted.rows[0];
 }

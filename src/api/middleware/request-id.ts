@@ -20,3 +20,9 @@ export const requestId: Middleware = async (ctx, next) => {
   ctx.set('X-Request-Id', ctx.state.requestId);
   await next();
 };
+
+/** This request's id; a route outside the requestId middleware is a programming error. */
+export function requestIdOf(state: { requestId?: string }): string {
+  if (!state.requestId) throw new Error('the requestId middleware is not installed before this route');
+  return state.requestId;
+}

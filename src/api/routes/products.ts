@@ -1,9 +1,11 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import type { AdminActor } from '../../catalog/audit-log';
 import type { Catalog } from '../../catalog/products';
 import type { StockPublisher } from '../../stock-events/publisher';
 import type { Logger } from '../../logger';
-import { requireAdmin } from '../middleware/auth';
+import { principalOf, requireAdmin } from '../middleware/auth';
+import { requestIdOf } from '../middleware/request-id';
 import { createProductBody, idParam, parse, restockBody } from '../validation';
 
 export interface ProductRouteDeps {
@@ -23,13 +25,13 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
 
   router.post('/admin/products', authenticate, requireAdmin, async (ctx) => {
     ctx.status = 201;
-    ctx.body = await catalog.create(parse(createProductBody, ctx.request.body));
+    ctx.body = await catalog.create(parse(createProductBody, ctx.request.body), actorOf(ctx));
   });
 
   router.put('/admin/products/:id/stock', authenticate, requireAdmin, async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     const { stock } = parse(restockBody, ctx.request.body);
-    const { product, snapshot } = await catalog.restock(id, stock);
+    const { product, snapshot } = await catalog.restock(id, stock, actorOf(ctx));
     // Subscribers learn of the restock; a broker hiccup must not undo it.
     await publisher
       .publish({ productId: id, ...snapshot, ts: Date.now() })
@@ -38,4 +40,9 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
   });
 
   return router;
+}
+
+/** Whom the audit log names for this request. */
+function actorOf(ctx: Context): AdminActor {
+  return { userId: principalOf(ctx.state).userId, requestId: requestIdOf(ctx.state) };
 }

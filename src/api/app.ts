@@ -18,6 +18,7 @@ import { observe } from './middleware/observe';
 import { purchaseRateLimits, type RateLimitConfig } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
+import { openApiRoutes } from './openapi/routes';
 import { AdmissionGate } from './purchases/admission';
 import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
@@ -96,6 +97,7 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
       authenticate: auth,
     }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
+    openApiRoutes(),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;

@@ -54,9 +54,11 @@ export function stockStreamRoutes({ streams, inventory, retryMs, totals, logger 
   return router;
 }
 
+/** Versions start from the clock in µs (16 digits), so any safe integer is a version. */
 function lastEventId(ctx: Context): number | undefined {
   const header = ctx.get('last-event-id');
-  return /^[0-9]{1,15}$/.test(header) ? Number(header) : undefined;
+  const id = /^[0-9]{1,16}$/.test(header) ? Number(header) : Number.NaN;
+  return Number.isSafeInteger(id) ? id : undefined;
 }
 
 /**

@@ -69,6 +69,10 @@ describe('bad input', () => {
         'the Idempotency-Key has spaces',
         () => purchase({ productId, quantity: 1 }, { headers: { 'idempotency-key': 'a b' } }),
       ],
+      [
+        'the Idempotency-Key is empty',
+        () => purchase({ productId, quantity: 1 }, { headers: { 'idempotency-key': '' } }),
+      ],
     ])('when %s, then 400 VALIDATION_FAILED', async (_case, options) => {
       await expectRejected('POST', path, options(), 400, 'VALIDATION_FAILED');
     });
@@ -213,6 +217,10 @@ describe('bad input', () => {
 
     it('when the method is not allowed, then 405 in the error shape', async () => {
       await expectRejected('DELETE', `/api/v1/products/${productId}`, {}, 405, 'METHOD_NOT_ALLOWED');
+    });
+
+    it('when the method is one no route has (PROPFIND, TRACE), then 405 in the error shape, not a 5xx', async () => {
+      await expectRejected('PROPFIND', `/api/v1/products/${productId}`, {}, 405, 'METHOD_NOT_ALLOWED');
     });
   });
 });

@@ -82,6 +82,16 @@ describe('HTTP hardening', () => {
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('when a method is refused, then the 405 names the allowed ones in Allow, even for a method no route has', async () => {
+    const wrong = await h.request('DELETE', `/api/v1/products/${productId}`);
+    const unknown = await h.request('PROPFIND', '/api/v1/sync/purchase');
+
+    expect([wrong.status, unknown.status]).toEqual([405, 405]);
+    expect(wrong.headers.get('allow')).toBe('HEAD, GET');
+    expect(unknown.headers.get('allow')).toBe('POST');
+    expect(unknown.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
   it('when a page from an allowed origin asks, then CORS lets it read the answer and send a token', async () => {
     const preflight = await h.request('OPTIONS', '/api/v1/sync/purchase', {
       headers: {

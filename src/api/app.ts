@@ -99,6 +99,6 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),
   ];
-  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -19,6 +19,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new AppError('NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`, 404);
       }
+      // The routers refuse a method with a status and the Allow header only (their `throw` option would drop
+      // the header): the body in the error shape is written here.
+      if (ctx.status >= 400 && ctx.body === undefined) ctx.throw(ctx.status);
     } catch (err) {
       const appError = toAppError(err);
       if (appError.httpStatus >= 500) logger.error({ err, path: ctx.path }, 'request failed');
@@ -42,9 +45,13 @@ const CLIENT_ERROR_CODES: Record<number, [code: string, message: string]> = {
   415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
 };
 
+/** @koa/router answers a method no route has at all (TRACE, PROPFIND) with 501; for the client it is a 405. */
+const NOT_IMPLEMENTED = 501;
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const status = (err as HttpError).status ?? 500;
+  const thrown = (err as HttpError).status ?? 500;
+  const status = thrown === NOT_IMPLEMENTED ? 405 : thrown;
   if (status < 400 || status >= 500) {
     return new AppError('INTERNAL', 'Something went wrong on our side; please try again.', 500);
   }

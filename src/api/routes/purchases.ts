@@ -37,7 +37,8 @@ export function purchaseRoutes({
   async function begin(ctx: Context, pattern: 'sync' | 'async'): Promise<Admitted> {
     const { userId } = principalOf(ctx.state);
     const body = parse(purchaseBody, ctx.request.body);
-    const key = parse(idempotencyKeyHeader, ctx.get('idempotency-key') || undefined);
+    // An empty key is a client's mistake, not the absence of one: it must not quietly turn off deduplication.
+    const key = parse(idempotencyKeyHeader, ctx.headers['idempotency-key']);
     try {
       const admitted = await purchases.begin(userId, body, key);
       ctx.state.trackingId = admitted.request.trackingId;

@@ -30,7 +30,9 @@ describe('the OpenAPI document', () => {
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/v1/admin/products',
+      '/api/v1/admin/products/{id}/orders',
       '/api/v1/admin/products/{id}/stock',
+      '/api/v1/admin/reconcile',
       '/api/v1/async/purchase',
       '/api/v1/products/{id}',
       '/api/v1/purchases/{trackingId}',

@@ -6,23 +6,28 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ordersLimit, productsLimit } from '../routes/operator';
 import {
   createProductBody,
   idempotencyKeyHeader,
   idParam,
   purchaseBody,
+  reconcileBody,
   restockBody,
   trackingIdParam,
 } from '../validation';
 import {
   errorResponse,
   healthResponse,
+  operatorProductResponse,
   productResponse,
   productViewResponse,
   purchaseAcceptedResponse,
   purchaseConfirmedResponse,
   purchaseViewResponse,
   readinessResponse,
+  recentOrderResponse,
+  reconciliationResponse,
 } from './responses';
 
 type Responses = Record<number, ResponseConfig>;
@@ -49,9 +54,15 @@ const ADMIN_REFUSALS: Responses = { ...AUTH_REFUSALS, 403: refused('FORBIDDEN: t
 const bearer = [{ bearerAuth: [] }];
 const productPath = z.object({ id: idParam });
 
+/** Lets a reader, or the fuzzer's stateful phase, follow a purchase answer to its status. */
+const toPurchaseStatus = {
+  status: { operationId: 'getPurchase', parameters: { trackingId: '$response.body#/trackingId' } },
+};
+
 const accepted = (description: string): ResponseConfig => ({
   ...json(purchaseAcceptedResponse, description),
   headers: z.object({ Location: z.string().meta({ description: 'The statusUrl to poll' }) }),
+  links: toPurchaseStatus,
 });
 
 /** Both purchase patterns take the same request and refuse in the same ways. */
@@ -59,6 +70,7 @@ function purchaseRequest(pattern: 'sync' | 'async') {
   return {
     method: 'post' as const,
     path: `/api/v1/${pattern}/purchase`,
+    operationId: `${pattern}Purchase`,
     tags: ['purchases'],
     security: bearer,
     request: {
@@ -91,6 +103,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/products/{id}',
+    operationId: 'getProduct',
     tags: ['products'],
     summary: 'A product: stock in PostgreSQL and units available at the admission gate',
     request: { params: productPath },
@@ -103,6 +116,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/admin/products',
+    operationId: 'createProduct',
     tags: ['admin'],
     summary: 'Create a product (audited)',
     security: bearer,
@@ -117,6 +131,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'put',
     path: '/api/v1/admin/products/{id}/stock',
+    operationId: 'restockProduct',
     tags: ['admin'],
     summary: 'Set the stock (audited); the admission gate follows',
     security: bearer,
@@ -129,10 +144,44 @@ function register(registry: OpenAPIRegistry): void {
     },
   });
   registry.registerPath({
+    method: 'get',
+    path: '/api/v1/admin/products',
+    operationId: 'listProducts',
+    tags: ['admin'],
+    summary: 'Products with stock, available and sold units, for the operator view',
+    security: bearer,
+    request: { query: z.object({ limit: productsLimit }) },
+    responses: { 200: json(z.array(operatorProductResponse), 'The products'), 400: invalid, ...ADMIN_REFUSALS },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/admin/products/{id}/orders',
+    operationId: 'listRecentOrders',
+    tags: ['admin'],
+    summary: "A product's newest orders, each with its workflow in the Temporal Web UI",
+    security: bearer,
+    request: { params: productPath, query: z.object({ limit: ordersLimit }) },
+    responses: { 200: json(z.array(recentOrderResponse), 'Newest first'), 400: invalid, ...ADMIN_REFUSALS },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/admin/reconcile',
+    operationId: 'reconcile',
+    tags: ['admin'],
+    summary: 'Compare Redis with PostgreSQL and open reservations now, and repair drift',
+    security: bearer,
+    request: { body: { ...jsonBody(reconcileBody.meta({ id: 'ReconcileRequest' })), required: false } },
+    responses: {
+      200: json(reconciliationResponse, 'What each product needed'),
+      ...BODY_REFUSALS,
+      ...ADMIN_REFUSALS,
+    },
+  });
+  registry.registerPath({
     ...purchaseRequest('sync'),
     summary: 'Buy, and wait for the outcome until the sync deadline',
     responses: {
-      200: json(purchaseConfirmedResponse, 'Confirmed: the order exists'),
+      200: { ...json(purchaseConfirmedResponse, 'Confirmed: the order exists'), links: toPurchaseStatus },
       202: accepted('Still running at the deadline: poll statusUrl'),
       ...PURCHASE_REFUSALS,
     },
@@ -145,6 +194,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/purchases/{trackingId}',
+    operationId: 'getPurchase',
     tags: ['purchases'],
     summary: "A purchase's status, for its buyer or an admin",
     security: bearer,
@@ -159,6 +209,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stock/stream',
+    operationId: 'streamStock',
     tags: ['products'],
     summary: 'Available units as Server-Sent Events; each `data` is {productId, available, ts}',
     request: { query: z.object({ productId: idParam }) },
@@ -171,6 +222,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/health',
+    operationId: 'health',
     tags: ['operations'],
     summary: 'Liveness',
     responses: { 200: json(healthResponse, 'The process answers') },
@@ -178,6 +230,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/ready',
+    operationId: 'ready',
     tags: ['operations'],
     summary: 'Readiness of PostgreSQL, Redis, RabbitMQ and Temporal',
     responses: {
@@ -188,6 +241,7 @@ function register(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/metrics',
+    operationId: 'metrics',
     tags: ['operations'],
     summary: 'Prometheus metrics',
     responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },

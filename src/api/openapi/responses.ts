@@ -5,9 +5,11 @@
  * against these, and the fuzzer (tools/fuzz.sh) checks every answer it gets.
  */
 import { z } from 'zod';
+import type { ProductReconciliation } from '../../activities/reconciliation';
 import type { Product } from '../../catalog/products';
 import { rejectionMessages } from '../../domain/errors';
 import { PURCHASE_STATUSES } from '../../domain/purchase';
+import type { ProductStock, RecentOrder } from '../storefront/operator-types';
 
 const positiveId = z.number().int().positive();
 const trackingId = z.uuid().meta({ description: 'Also the Temporal workflow id, prefixed with `purchase-`' });
@@ -82,3 +84,36 @@ export const readinessResponse = z
     checks: z.record(z.string(), z.string()).meta({ description: '"ok" or "down: <reason>" per dependency' }),
   })
   .strict();
+
+export const operatorProductResponse = productViewResponse
+  .extend({ soldUnits: z.number().int().nonnegative() })
+  .meta({ id: 'OperatorProduct' }) satisfies z.ZodType<ProductStock>;
+
+export const recentOrderResponse = z
+  .object({
+    orderId: positiveId,
+    trackingId,
+    userId: z.string(),
+    quantity: z.number().int().positive(),
+    createdAt: z.string(),
+    workflowUrl: z.string().meta({ description: "The purchase's workflow in the Temporal Web UI" }),
+  })
+  .strict()
+  .meta({ id: 'RecentOrder' }) satisfies z.ZodType<RecentOrder>;
+
+export const reconciliationResponse = z
+  .object({
+    products: z.array(
+      z
+        .object({
+          productId: positiveId,
+          action: z.enum(['REBUILT', 'RECONCILED']),
+          drift: z.number().int(),
+          available: z.number().int(),
+          orphansReleased: z.number().int().nonnegative(),
+        })
+        .strict() satisfies z.ZodType<ProductReconciliation>,
+    ),
+  })
+  .strict()
+  .meta({ id: 'Reconciliation' });

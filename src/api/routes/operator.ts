@@ -20,8 +20,8 @@ function limitQuery(fallback: number, max: number) {
     .default(fallback);
 }
 
-const productsLimit = limitQuery(50, 200);
-const ordersLimit = limitQuery(20, 100);
+export const productsLimit = limitQuery(50, 200);
+export const ordersLimit = limitQuery(20, 100);
 
 /** Read-only JSON for the operator view, for administrators. */
 export function operatorRoutes({ report, authenticate }: OperatorRouteDeps): Router {

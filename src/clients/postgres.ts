@@ -1,12 +1,20 @@
 import pg from 'pg';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 
 // Ids are BIGINT and prices NUMERIC; both fit a JS number for this domain.
 pg.types.setTypeParser(pg.types.builtins.INT8, Number);
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
-export function createPool(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>): pg.Pool {
-  return new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+export function createPool(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
+  logger?: Pick<Logger, 'warn'>,
+): pg.Pool {
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  // An idle connection the server dropped (restart, failover) is discarded by
+  // the pool; without a listener the 'error' event would end the process.
+  pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL connection lost'));
+  return pool;
 }
 
 /** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */

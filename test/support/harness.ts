@@ -73,7 +73,7 @@ export async function startPulseCart(
   const logger = createLogger(config, 'test');
   if (!runtimeInstalled) installRuntime(logger, { logLevel: 'WARN' });
   runtimeInstalled = true;
-  const pool = createPool(config);
+  const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config);
   const temporal = await connectTemporal(config);
@@ -153,6 +153,7 @@ export async function startPulseCart(
         amqp,
         temporal,
         logger,
+        shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       });
       worker = { worker: created, running: created.run(), connection, publisher };
     },

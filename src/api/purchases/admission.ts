@@ -31,7 +31,11 @@ export class AdmissionGate {
     if (useSoldOutCache && (this.soldOutUntil.get(reservation.productId) ?? 0) > Date.now()) {
       return this.reject('SOLD_OUT');
     }
-    const { outcome } = await this.inventory.reserve(reservation);
+    const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
+      throw new AppError('STOCK_UNAVAILABLE', 'Stock cannot be checked right now; please retry.', 503, undefined, {
+        cause: err,
+      });
+    });
     switch (outcome) {
       case 'RESERVED':
       case 'HELD':

@@ -1,5 +1,6 @@
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
@@ -41,6 +42,16 @@ interface PurchaseMemo {
   quantity?: number;
 }
 
+function temporalUnavailable(cause: unknown, trackingId: string): AppError {
+  return new AppError(
+    'TEMPORARILY_UNAVAILABLE',
+    'Purchases cannot be reached right now; please retry.',
+    503,
+    { trackingId },
+    { cause },
+  );
+}
+
 /** Turns buyer requests into purchase workflows and reads their state back from Temporal. */
 export class PurchaseService {
   constructor(private readonly deps: PurchaseServiceDeps) {}
@@ -62,26 +73,32 @@ export class PurchaseService {
       if (outcome === 'RESERVED') this.deps.metrics.workflowsStarted.inc();
       return { request, handle };
     } catch (err) {
-      // No workflow will come for this reservation: give the units back now.
-      if (outcome === 'RESERVED') await this.deps.inventory.release(request.productId, request.trackingId);
-      throw new AppError(
-        'TEMPORARILY_UNAVAILABLE',
-        'Purchases cannot be started right now; please retry.',
-        503,
-        { trackingId: request.trackingId },
-        { cause: err },
-      );
+      // No workflow will come for this reservation: give the units back now
+      // (if Redis is out of reach too, reconciliation finds the orphan).
+      if (outcome === 'RESERVED') {
+        await this.deps.inventory.release(request.productId, request.trackingId).catch(() => undefined);
+      }
+      throw temporalUnavailable(err, request.trackingId);
     }
   }
 
-  /** The workflow's outcome, or undefined if it is still running when the deadline passes. */
-  async waitFor(handle: WorkflowHandle<typeof purchase>, deadlineMs: number): Promise<PurchaseOutcome | undefined> {
+  /**
+   * The workflow's outcome, or undefined if it is still running when the
+   * deadline passes or Temporal cannot be asked right now: the buyer then
+   * gets the tracking id to poll.
+   */
+  async waitFor(admitted: Admitted, deadlineMs: number): Promise<PurchaseOutcome | undefined> {
+    const { request, handle } = admitted;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), deadlineMs);
     });
+    const outcome = handle.result().catch((err): PurchaseOutcome | undefined => {
+      if (err instanceof WorkflowFailedError) return { ...request, status: 'FAILED' };
+      return undefined;
+    });
     try {
-      return await Promise.race([handle.result(), deadline]);
+      return await Promise.race([outcome, deadline]);
     } finally {
       clearTimeout(timer);
     }
@@ -96,7 +113,7 @@ export class PurchaseService {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));
     const description = await handle.describe().catch((err) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
+      throw temporalUnavailable(err, trackingId);
     });
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
@@ -107,7 +124,9 @@ export class PurchaseService {
       case 'RUNNING':
         return { ...base, status: 'PENDING' };
       case 'COMPLETED':
-        return handle.result();
+        return handle.result().catch((err) => {
+          throw temporalUnavailable(err, trackingId);
+        });
       default:
         return { ...base, status: 'FAILED' };
     }

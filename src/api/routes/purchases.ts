@@ -57,10 +57,10 @@ export function purchaseRoutes({
   }
 
   router.post('/sync/purchase', ...guards, async (ctx) => {
-    const { request, handle } = await begin(ctx, 'sync');
-    const outcome = await purchases.waitFor(handle, syncDeadlineMs);
+    const admitted = await begin(ctx, 'sync');
+    const outcome = await purchases.waitFor(admitted, syncDeadlineMs);
     metrics.purchases.inc({ pattern: 'sync', outcome: outcome?.status ?? 'PENDING' });
-    if (!outcome) return accepted(ctx, request.trackingId);
+    if (!outcome) return accepted(ctx, admitted.request.trackingId);
     respondWithOutcome(ctx, outcome);
   });
 

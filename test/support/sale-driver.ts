@@ -1,0 +1,59 @@
+import type { ApiResponse, Harness } from './harness';
+
+export interface DrivenSale {
+  responses: ApiResponse[];
+  /** Tracking ids of purchases that have a workflow: confirmed, accepted, or failed after starting. */
+  accepted: string[];
+  /** Answered 503 while starting: the workflow may or may not exist (see `settle`). */
+  uncertain: string[];
+}
+
+/** Statuses a buyer may see while a part is broken: never a 500. */
+export const ANSWERS_UNDER_FAULT = [200, 202, 409, 503];
+
+/**
+ * A small flash sale spread over `durationMs`: `buyers` distinct buyers, each
+ * one request, alternating sync and async, at most `concurrency` in flight.
+ */
+export async function driveSale(
+  h: Harness,
+  options: { productId: number; buyers: number; durationMs: number; concurrency?: number },
+): Promise<DrivenSale> {
+  const { productId, buyers, durationMs, concurrency = 50 } = options;
+  const tokens = await Promise.all(Array.from({ length: buyers }, () => h.token(h.buyer())));
+  const started = Date.now();
+  const responses: ApiResponse[] = new Array(buyers);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < buyers) {
+      const i = next++;
+      const due = started + (i * durationMs) / buyers;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      responses[i] = await h.request('POST', `/api/v1/${i % 2 === 0 ? 'sync' : 'async'}/purchase`, {
+        token: tokens[i],
+        body: { productId, quantity: 1 },
+      });
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const trackingIds = (keep: (r: ApiResponse) => boolean) =>
+    responses.filter(keep).map((r) => (r.body.trackingId ?? r.body.error.details.trackingId) as string);
+  return {
+    responses,
+    accepted: trackingIds(
+      (r) => r.status === 200 || r.status === 202 || (r.status === 503 && r.body.error.code === 'PURCHASE_FAILED'),
+    ),
+    uncertain: trackingIds((r) => r.status === 503 && r.body.error.code === 'TEMPORARILY_UNAVAILABLE'),
+  };
+}
+
+/** Every purchase with a workflow, once the fault healed: the accepted ones and the uncertain ones that did start. */
+export async function settle(h: Harness, sale: DrivenSale): Promise<string[]> {
+  const admin = await h.adminToken();
+  const started: string[] = [];
+  for (const trackingId of sale.uncertain) {
+    const view = await h.request('GET', `/api/v1/purchases/${trackingId}`, { token: admin });
+    if (view.status === 200) started.push(trackingId);
+  }
+  return [...sale.accepted, ...started];
+}

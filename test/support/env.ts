@@ -3,7 +3,7 @@ process.env.NODE_ENV = 'test';
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/pulsecart_test';
 process.env.JWT_SECRET ??= 'pulsecart-test-secret-0123456789';
 process.env.LOG_LEVEL ??= 'silent';
-// Sales of thousands of buyers and dozens of bad requests from one buyer, all from 127.0.0.1:
-// the rate limits would refuse them. The rate-limit tests set their own limits.
+// Sales of thousands of buyers, dozens of bad requests from one buyer, the fuzzer's flood, all from
+// 127.0.0.1: the rate limits would refuse them. The rate-limit tests set their own limits.
 process.env.RATE_LIMIT_USER_POINTS ??= '1000000';
 process.env.RATE_LIMIT_IP_POINTS ??= '1000000';

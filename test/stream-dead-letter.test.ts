@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, GetMessage } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import {
   STOCK_DEAD_LETTER_QUEUE,
   STOCK_EXCHANGE,
@@ -40,13 +40,16 @@ async function takeDeadLetters(channel: Channel, messageIds: string[], queue: st
 
 describe('stock messages the API cannot read', () => {
   let h: Harness;
+  // A plain connection of the test's own, to publish poison and read the dead-letter queue directly.
+  let connection: ChannelModel;
   let channel: Channel;
   beforeAll(async () => {
     h = await startPulseCart({}, { withWorker: false });
-    channel = await h.amqp.connection.createChannel();
+    connection = await amqplib.connect(h.config.AMQP_URL);
+    channel = await connection.createChannel();
   });
   afterAll(async () => {
-    await channel.close();
+    await connection.close();
     await h.close();
   });
 

@@ -1,14 +1,28 @@
-import amqp from 'amqplib';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 
 export interface Amqp {
-  connection: amqp.ChannelModel;
-  /** Publisher confirms on: a publish resolves once the broker has the message. */
-  channel: amqp.ConfirmChannel;
+  /** Reconnects by itself when the broker goes away; channels made from it re-run their setup. */
+  connection: AmqpConnectionManager;
+  /**
+   * A confirm channel: a publish resolves once the broker has the message.
+   * While the broker is away publishes wait (up to PUBLISH_TIMEOUT_MS) and go
+   * out after the reconnect.
+   */
+  channel: ChannelWrapper;
 }
 
-export async function connectAmqp(config: Pick<Config, 'AMQP_URL'>): Promise<Amqp> {
-  const connection = await amqp.connect(config.AMQP_URL);
-  const channel = await connection.createConfirmChannel();
+const PUBLISH_TIMEOUT_MS = 30_000;
+
+export async function connectAmqp(
+  config: Pick<Config, 'AMQP_URL'>,
+  logger?: Pick<Logger, 'info' | 'warn'>,
+): Promise<Amqp> {
+  const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+  connection.on('disconnect', ({ err }) => logger?.warn({ err }, 'RabbitMQ connection lost; reconnecting'));
+  connection.on('connect', () => logger?.info('RabbitMQ connected'));
+  const channel = connection.createChannel({ confirm: true, publishTimeout: PUBLISH_TIMEOUT_MS });
+  await channel.waitForConnect();
   return { connection, channel };
 }

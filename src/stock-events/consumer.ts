@@ -1,6 +1,7 @@
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
-import { declareInstanceQueue, stockEventSchema, type StockEvent } from './topology';
+import { declareInstanceQueue, instanceQueueName, stockEventSchema, type StockEvent } from './topology';
 
 /** Enough unacknowledged messages in flight to ride out a burst without a round trip per message. */
 const PREFETCH = 500;
@@ -14,6 +15,8 @@ export interface ConsumerMetrics {
 
 export interface ConsumerDeps {
   onEvent(event: StockEvent): void;
+  /** Called each time consuming (re)starts. */
+  onConsuming?(): void;
   logger: Logger;
   metrics: ConsumerMetrics;
 }
@@ -24,54 +27,54 @@ export interface ConsumerDeps {
  * the broker moves it to the dead-letter queue and the consumer goes on.
  */
 export class StockEventConsumer {
-  private consumerTag?: string;
-  private closing = false;
-
   private constructor(
-    private readonly channel: Channel,
+    private readonly channel: ChannelWrapper,
     readonly queue: string,
-    private readonly deps: ConsumerDeps,
   ) {}
 
-  static async start(connection: ChannelModel, deps: ConsumerDeps): Promise<StockEventConsumer> {
+  /**
+   * Declares the topology and consumes, again after every reconnect of the
+   * broker; `onConsuming` runs each time, so the caller can catch up on what
+   * was published while this instance was not listening.
+   */
+  static async start(connection: AmqpConnectionManager, deps: ConsumerDeps): Promise<StockEventConsumer> {
+    const queue = instanceQueueName();
     // A channel of its own: a channel error here must not take the API's publisher with it.
-    const channel = await connection.createChannel();
-    await channel.prefetch(PREFETCH);
-    const queue = await declareInstanceQueue(channel);
-    const consumer = new StockEventConsumer(channel, queue, deps);
-    channel.on('error', (err) => deps.logger.error({ err, queue }, 'stock consumer channel error'));
-    channel.on('close', () => {
-      if (!consumer.closing) deps.logger.error({ queue }, 'stock consumer stopped: subscribers get no updates');
+    const channel = connection.createChannel({
+      setup: async (raw: Channel) => {
+        await raw.prefetch(PREFETCH);
+        await declareInstanceQueue(raw, queue);
+        await raw.consume(queue, (message) => {
+          if (message) handle(raw, message, deps);
+        });
+        deps.logger.info({ queue }, 'consuming stock events');
+        deps.onConsuming?.();
+      },
     });
-    ({ consumerTag: consumer.consumerTag } = await channel.consume(queue, (message) => {
-      if (message) consumer.handle(message);
-    }));
-    deps.logger.info({ queue }, 'consuming stock events');
-    return consumer;
+    await channel.waitForConnect();
+    return new StockEventConsumer(channel, queue);
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    if (this.consumerTag) await this.channel.cancel(this.consumerTag);
     await this.channel.close();
   }
+}
 
-  private handle(message: ConsumeMessage): void {
-    const event = parseStockEvent(message.content);
-    if (!event) {
-      this.channel.nack(message, false, false);
-      this.deps.metrics.stockMessages.inc({ outcome: 'dead_lettered' });
-      this.deps.logger.warn(
-        { routingKey: message.fields.routingKey, bytes: message.content.length },
-        'invalid stock message sent to the dead-letter queue',
-      );
-      return;
-    }
-    this.channel.ack(message);
-    this.deps.metrics.stockMessages.inc({ outcome: 'delivered' });
-    this.deps.metrics.stockEventDelay.observe(Math.max(0, Date.now() - event.ts) / 1000);
-    this.deps.onEvent(event);
+function handle(channel: Channel, message: ConsumeMessage, deps: ConsumerDeps): void {
+  const event = parseStockEvent(message.content);
+  if (!event) {
+    channel.nack(message, false, false);
+    deps.metrics.stockMessages.inc({ outcome: 'dead_lettered' });
+    deps.logger.warn(
+      { routingKey: message.fields.routingKey, bytes: message.content.length },
+      'invalid stock message sent to the dead-letter queue',
+    );
+    return;
   }
+  channel.ack(message);
+  deps.metrics.stockMessages.inc({ outcome: 'delivered' });
+  deps.metrics.stockEventDelay.observe(Math.max(0, Date.now() - event.ts) / 1000);
+  deps.onEvent(event);
 }
 
 export function parseStockEvent(content: Buffer): StockEvent | undefined {

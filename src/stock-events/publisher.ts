@@ -1,24 +1,19 @@
-import type { ConfirmChannel } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
 import { STOCK_EXCHANGE, declareStockExchange, stockRoutingKey, type StockEvent } from './topology';
 
 /** Publishes stock changes to a durable topic exchange, waiting for the broker's confirm. */
 export class StockPublisher {
-  private declared?: Promise<unknown>;
+  private declared?: Promise<void>;
 
-  constructor(private readonly channel: ConfirmChannel) {}
+  constructor(private readonly channel: ChannelWrapper) {}
 
   async publish(event: StockEvent): Promise<void> {
-    this.declared ??= declareStockExchange(this.channel);
+    // Declared on every (re)connect of the channel, before anything is published on it.
+    this.declared ??= this.channel.addSetup(declareStockExchange);
     await this.declared;
-    const body = Buffer.from(JSON.stringify(event));
-    await new Promise<void>((resolve, reject) => {
-      this.channel.publish(
-        STOCK_EXCHANGE,
-        stockRoutingKey(event.productId),
-        body,
-        { contentType: 'application/json', persistent: false },
-        (err) => (err ? reject(err) : resolve()),
-      );
+    await this.channel.publish(STOCK_EXCHANGE, stockRoutingKey(event.productId), Buffer.from(JSON.stringify(event)), {
+      contentType: 'application/json',
+      persistent: false,
     });
   }
 }

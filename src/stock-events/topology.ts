@@ -52,15 +52,18 @@ export async function declareDeadLetters(channel: Channel): Promise<void> {
  * the instance's connection; named after the host so operators can tell whose
  * it is in the management UI.
  */
-export async function declareInstanceQueue(channel: Channel): Promise<string> {
+export async function declareInstanceQueue(channel: Channel, name: string): Promise<void> {
   await declareStockExchange(channel);
   await declareDeadLetters(channel);
-  const name = `pulsecart.stock.api.${hostname()}.${randomUUID().slice(0, 8)}`;
-  const { queue } = await channel.assertQueue(name, {
+  await channel.assertQueue(name, {
     exclusive: true,
     autoDelete: true,
     deadLetterExchange: STOCK_DEAD_LETTER_EXCHANGE,
   });
-  await channel.bindQueue(queue, STOCK_EXCHANGE, ALL_STOCK_ROUTING_KEYS);
-  return queue;
+  await channel.bindQueue(name, STOCK_EXCHANGE, ALL_STOCK_ROUTING_KEYS);
+}
+
+/** The instance keeps its queue's name across reconnects. */
+export function instanceQueueName(): string {
+  return `pulsecart.stock.api.${hostname()}.${randomUUID().slice(0, 8)}`;
 }

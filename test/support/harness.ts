@@ -75,11 +75,11 @@ export async function startPulseCart(
   runtimeInstalled = true;
   const pool = createPool(config, logger);
   const redis = createRedis(config);
-  const amqp = await connectAmqp(config);
+  const amqp = await connectAmqp(config, logger);
   const temporal = await connectTemporal(config);
   const inventory = new Inventory(redis);
   const metrics = createApiMetrics();
-  const fanOut = await startStockFanOut({ amqp, config, logger, metrics });
+  const fanOut = await startStockFanOut({ amqp, inventory, config, logger, metrics });
   const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
   const server: Server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));

@@ -1,5 +1,6 @@
 import type { Amqp } from '../../clients/amqp';
 import type { Config } from '../../config';
+import type { Inventory } from '../../inventory/inventory';
 import type { Logger } from '../../logger';
 import { StockEventConsumer } from '../../stock-events/consumer';
 import type { ApiMetrics } from '../metrics';
@@ -14,18 +15,29 @@ export interface StockFanOut {
 /** RabbitMQ → this instance's queue → every open stock stream of the product. */
 export async function startStockFanOut({
   amqp,
+  inventory,
   config,
   logger,
   metrics,
 }: {
   amqp: Amqp;
+  inventory: Inventory;
   config: Pick<Config, 'SSE_HEARTBEAT_MS'>;
   logger: Logger;
   metrics: ApiMetrics;
 }): Promise<StockFanOut> {
   const streams = new StockStreams({ heartbeatMs: config.SSE_HEARTBEAT_MS, subscribers: metrics.sseSubscribers });
+  // Events published while this instance was not consuming (a broker outage)
+  // are gone for its queue: on every (re)start, open streams catch up from Redis.
+  const catchUp = async () => {
+    for (const productId of streams.products()) {
+      const snapshot = await inventory.snapshot(productId);
+      if (snapshot) streams.publish({ productId, ...snapshot, ts: Date.now() });
+    }
+  };
   const consumer = await StockEventConsumer.start(amqp.connection, {
     onEvent: (event) => streams.publish(event),
+    onConsuming: () => void catchUp().catch((err) => logger.warn({ err }, 'stock streams could not catch up')),
     logger,
     metrics,
   });

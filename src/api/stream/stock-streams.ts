@@ -24,6 +24,11 @@ export class StockStreams {
     for (const connection of this.byProduct.get(event.productId) ?? []) connection.send(event);
   }
 
+  /** Products that have at least one open stream here. */
+  products(): number[] {
+    return [...this.byProduct.keys()];
+  }
+
   /** Registers a stream; the returned function removes it (at most once). */
   add(connection: SseConnection): () => void {
     let streams = this.byProduct.get(connection.productId);

@@ -1,0 +1,50 @@
+import { FaultProxy, sleep } from '../support/fault-proxy';
+import { startPulseCart, type Harness } from '../support/harness';
+import { expectSaleInvariants } from '../support/invariants';
+import { ANSWERS_UNDER_FAULT, driveSale, settle } from '../support/sale-driver';
+import { SseSubscriber } from '../support/sse-subscriber';
+
+/** RabbitMQ is unreachable for 10 s in the middle of a sale, for the API and the worker alike. */
+describe('fault: RabbitMQ outage', () => {
+  let proxy: FaultProxy;
+  let h: Harness;
+
+  beforeAll(async () => {
+    proxy = await FaultProxy.start({ host: '127.0.0.1', port: 5672 });
+    h = await startPulseCart({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
+  });
+  afterAll(async () => {
+    await h.close();
+    await proxy.stop();
+  });
+
+  it('when RabbitMQ is down for 10 s, then purchases still complete, broadcasts resume, and stock streams end on the right value', async () => {
+    const stock = 60;
+    const { id: productId } = await h.createProduct({ stock });
+    const subscribers = await Promise.all(Array.from({ length: 5 }, () => SseSubscriber.open(h.baseUrl, productId)));
+    const running = driveSale(h, { productId, buyers: 200, durationMs: 8000 });
+
+    await sleep(1000);
+    await proxy.cut();
+    const ready = await h.request('GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.rabbitmq).toMatch(/^down/);
+    await sleep(10_000);
+    await proxy.heal();
+    const sale = await running;
+
+    for (const r of sale.responses) expect(ANSWERS_UNDER_FAULT).toContain(r.status);
+    // The broker is not on the purchase path: nobody was refused for its outage.
+    expect(sale.responses.filter((r) => r.status === 503)).toEqual([]);
+
+    const { confirmedQuantity } = await expectSaleInvariants(h, {
+      productId,
+      initialStock: stock,
+      maxPerUser: 1,
+      accepted: await settle(h, sale),
+      subscribers,
+    });
+    expect(confirmedQuantity).toBe(stock);
+    for (const subscriber of subscribers) subscriber.close();
+  });
+});

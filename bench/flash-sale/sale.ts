@@ -112,6 +112,7 @@ async function play(stage: Stage, crowd: Crowd): Promise<Played> {
   const now = () => recorder.now();
   const subscribers = await StockSubscribers.open(stage.url, crowd.productId, options.sseSubscribers, now);
   if (subscribers.unavailable) console.warn(`[flash-sale] SSE subscribers skipped: ${subscribers.unavailable}`);
+  await client.connectAll(options.connections);
   const openedAt = new Date();
   recorder.open();
   const stock = new StockSampler(stage.pool, stage.redis, crowd.productId, now);

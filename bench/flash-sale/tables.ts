@@ -42,10 +42,16 @@ function cpu(summary: SaleSummary): Table {
   const total = Object.values(summary.cpuSeconds).reduce((sum, s) => sum + s, 0);
   return {
     title: `CPU during the sale: ${(total / summary.wallS).toFixed(2)} cores busy on average`,
-    header: ['process', 'CPU s', 'share', 'cores'],
+    header: ['process', 'CPU s', 'share', 'cores', 'µs per request'],
     rows: Object.entries(summary.cpuSeconds)
       .sort(([, a], [, b]) => b - a)
-      .map(([name, s]) => [name, s.toFixed(1), `${((100 * s) / total).toFixed(0)}%`, (s / summary.wallS).toFixed(2)]),
+      .map(([name, s]) => [
+        name,
+        s.toFixed(1),
+        `${((100 * s) / total).toFixed(0)}%`,
+        (s / summary.wallS).toFixed(2),
+        ((s / summary.requests.total) * 1e6).toFixed(0),
+      ]),
   };
 }
 

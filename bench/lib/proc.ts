@@ -98,9 +98,12 @@ export class CpuSampler {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops sampling; returns each group's average use over the sampler's life, in cores. */
+  stop(): Record<string, number> {
     clearInterval(this.timer);
     this.sample();
+    const seconds = (this.last.at - this.startedAt) / 1000;
+    return Object.fromEntries(Object.entries(this.totals).map(([group, s]) => [group, s / seconds]));
   }
 
   private snapshot(): { at: number; machine: number; byPid: Map<number, { group: string; cpu: number }> } {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:baseline [-- --count 500 --concurrency 50 --warmup 50]`
+ * `npm run bench:baseline [-- --count 500 --concurrency 50 --warmup 50 --rounds 1]`
  *
  * What an empty workflow costs on this Temporal server, and what one activity
  * or one local activity adds to it. Every variant runs in the same process
@@ -17,7 +17,7 @@ import { printTable } from './lib/table';
 import {
   compareWithFirst,
   comparisonTable,
-  measureVariant,
+  measureVariants,
   workflowVariant,
   type Measurement,
   type WorkflowLoad,
@@ -39,12 +39,14 @@ function readLoad(): WorkflowLoad {
       count: { type: 'string', short: 'n' },
       concurrency: { type: 'string', short: 'c' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
     },
   });
   return {
     count: positiveInteger('count', values.count ?? process.env.BENCH_COUNT ?? '500'),
     concurrency: positiveInteger('concurrency', values.concurrency ?? process.env.BENCH_CONCURRENCY ?? '50'),
     warmup: positiveInteger('warmup', values.warmup ?? process.env.BENCH_WARMUP ?? '50'),
+    rounds: positiveInteger('rounds', values.rounds ?? process.env.BENCH_ROUNDS ?? '1'),
   };
 }
 
@@ -68,14 +70,9 @@ async function main(): Promise<void> {
     activities,
   });
 
-  const measurements: Measurement[] = [];
+  let measurements: Measurement[];
   try {
-    await worker.runUntil(async () => {
-      for (const variant of VARIANTS) {
-        console.log(`[bench] ${variant.name} ...`);
-        measurements.push(await measureVariant(client, taskQueue, variant, load));
-      }
-    });
+    measurements = await worker.runUntil(measureVariants(client, taskQueue, VARIANTS, load));
   } finally {
     await connection.close();
     await workerConnection.close();

@@ -8,18 +8,19 @@
  *   3-5. from the default sale (spawned API and worker): workflows per unit
  *        of stock, sync vs async, peak RSS
  * Each prints a table and is appended to bench/results/<timestamp>.json as it
- * finishes; the sale also writes its HTML report. Exits 1 if the sale breaks
- * an invariant.
+ * finishes; the sale also writes its HTML report. `--only` runs some steps.
+ * Exits 1 if the sale breaks an invariant.
  */
 import { parseArgs } from 'node:util';
 import { playSale } from './flash-sale/play';
 import { SALE_FLAGS, saleUsage } from './flash-sale/options';
-import { positiveInteger } from './lib/args';
+import type { SaleSummary } from './flash-sale/summary';
+import { oneOf, positiveInteger } from './lib/args';
 import { machineInfo, resultPath, timestamp, writeJson } from './lib/results';
 import { printTable } from './lib/table';
 import { saleRatios, saleRatioTables } from './ratios/sale-ratios';
 import { measureSoldOut, soldOutTable } from './ratios/sold-out';
-import { measureWorkflowCost, workflowCostTable } from './ratios/workflow-cost';
+import { measureWorkflowCost, workflowCostTable, workflowCpuTable } from './ratios/workflow-cost';
 
 /** Flag → [default, help] for the benchmarks before the sale. */
 const BENCH_FLAGS: Record<string, [string, string]> = {
@@ -29,64 +30,93 @@ const BENCH_FLAGS: Record<string, [string, string]> = {
   workflows: ['500', 'ratio 2: executions per variant'],
   'workflow-concurrency': ['50', 'ratio 2: executions in flight'],
   'workflow-warmup': ['50', 'ratio 2: warm-up executions per variant'],
+  'workflow-rounds': ['2', 'ratio 2: alternating rounds the executions are split into'],
 };
 
 /** The default sale, compressed tenfold, on an API and a worker of our own (always: ratio 5 measures them). */
 const SALE_DEFAULTS = { speed: '10' };
+
+const STEPS = ['sold-out', 'workflows', 'sale'] as const;
+type Step = (typeof STEPS)[number];
+
+type Values = Record<string, string | boolean | undefined>;
+
+function usage(): string {
+  const bench = Object.entries(BENCH_FLAGS).map(([name, [value, help]]) => `  --${name.padEnd(20)} ${help} (${value})`);
+  return [
+    'npm run bench -- [options]',
+    `  --${'only'.padEnd(20)} comma-separated steps among ${STEPS.join(', ')} (all)`,
+    ...bench,
+    'the sale (--speed 10 and --spawn by default):',
+    saleUsage(),
+  ].join('\n');
+}
+
+/** Runs one step: prints its tables, returns what goes into the JSON (and whether the sale held). */
+async function runStep(step: Step, values: Values, stamp: string): Promise<{ value: unknown; sale?: SaleSummary }> {
+  const flag = (name: string) => positiveInteger(name, String(values[name] ?? BENCH_FLAGS[name][0]));
+  if (step === 'sold-out') {
+    console.log('[bench] 1. sold-out path vs bare node:http ...');
+    const options = {
+      connections: flag('http-connections'),
+      seconds: flag('http-seconds'),
+      rounds: flag('http-rounds'),
+      logLevel: String(values['log-level'] ?? 'info'),
+    };
+    const report = await measureSoldOut(options, resultPath(`${stamp}-sold-out`));
+    printTable(soldOutTable(report));
+    return { value: report };
+  }
+  if (step === 'workflows') {
+    console.log('\n[bench] 2. purchase workflow vs empty workflow ...');
+    const load = {
+      count: flag('workflows'),
+      concurrency: flag('workflow-concurrency'),
+      warmup: flag('workflow-warmup'),
+      rounds: flag('workflow-rounds'),
+    };
+    const report = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
+    printTable(workflowCostTable(report));
+    printTable(workflowCpuTable(report));
+    return { value: report };
+  }
+  console.log('\n[bench] 3-5. the default sale ...');
+  const { summary } = await playSale({ ...SALE_DEFAULTS, ...values, spawn: true }, stamp);
+  saleRatioTables(summary).forEach(printTable);
+  return { value: saleRatios(summary), sale: summary };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       ...SALE_FLAGS,
       ...Object.fromEntries(Object.keys(BENCH_FLAGS).map((name) => [name, { type: 'string' as const }])),
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  }) as { values: Record<string, string | boolean | undefined> };
+  }) as { values: Values };
   if (values.help) {
-    const bench = Object.entries(BENCH_FLAGS).map(
-      ([name, [value, help]]) => `  --${name.padEnd(20)} ${help} (${value})`,
-    );
-    console.log(
-      `npm run bench -- [options]\n${bench.join('\n')}\nthe sale (--speed 10 and --spawn by default):\n${saleUsage()}`,
-    );
+    console.log(usage());
     return;
   }
-  const flag = (name: string) => positiveInteger(name, String(values[name] ?? BENCH_FLAGS[name][0]));
+  const steps = String(values.only ?? STEPS.join(','))
+    .split(',')
+    .map((step) => oneOf('only', step, STEPS));
   const stamp = timestamp();
   const file = resultPath(`${stamp}.json`);
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: machineInfo(), ratios: {} };
-  const ratios = results.ratios as Record<string, unknown>;
-  const record = (name: string, value: unknown) => {
-    ratios[name] = value;
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: machineInfo() };
+  const ratios: Record<string, unknown> = {};
+  results.ratios = ratios;
+  for (const step of steps) {
+    const { value, sale } = await runStep(step, values, stamp);
+    ratios[step] = value;
+    if (sale) {
+      results.sale = sale;
+      if (!sale.invariants.passed) process.exitCode = 1;
+    }
     writeJson(file, results);
-  };
-
-  console.log('[bench] 1. sold-out path vs bare node:http ...');
-  const soldOut = await measureSoldOut(
-    {
-      connections: flag('http-connections'),
-      seconds: flag('http-seconds'),
-      rounds: flag('http-rounds'),
-      logLevel: String(values['log-level'] ?? 'info'),
-    },
-    resultPath(`${stamp}-sold-out`),
-  );
-  printTable(soldOutTable(soldOut));
-  record('soldOutVsBareHttp', soldOut);
-
-  console.log('\n[bench] 2. purchase workflow vs empty workflow ...');
-  const load = { count: flag('workflows'), concurrency: flag('workflow-concurrency'), warmup: flag('workflow-warmup') };
-  const workflowCost = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
-  printTable(workflowCostTable(workflowCost));
-  record('purchaseVsEmptyWorkflow', workflowCost);
-
-  console.log('\n[bench] 3-5. the default sale ...');
-  const { summary } = await playSale({ ...SALE_DEFAULTS, ...values, spawn: true }, stamp);
-  saleRatioTables(summary).forEach(printTable);
-  results.sale = summary;
-  record('sale', saleRatios(summary));
+  }
   console.log(`\n[bench] results: ${file}`);
-  if (!summary.invariants.passed) process.exitCode = 1;
 }
 
 main().catch((err) => {

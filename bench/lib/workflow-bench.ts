@@ -27,6 +27,8 @@ export interface WorkflowLoad {
   count: number;
   concurrency: number;
   warmup: number;
+  /** The count is split into this many rounds, alternating between variants. */
+  rounds: number;
 }
 
 export interface Measurement {
@@ -68,25 +70,47 @@ async function executeMany(
   return { latencies, wallMs: performance.now() - startedAt };
 }
 
-export async function measureVariant(
+/** Runs one round of a variant; the hook lets a caller measure around it (CPU, say). */
+export type RoundHook = (variant: WorkflowVariant, round: () => Promise<number>) => Promise<number>;
+
+/**
+ * Warms every variant up, then runs them in alternating rounds (A B A B ...)
+ * so that drift on a shared machine hits every variant alike.
+ */
+export async function measureVariants(
   client: Client,
   taskQueue: string,
-  variant: WorkflowVariant,
+  variants: WorkflowVariant[],
   load: WorkflowLoad,
-): Promise<Measurement> {
-  await executeMany(client, taskQueue, variant, load.warmup, load.concurrency);
-  const { latencies, wallMs } = await executeMany(client, taskQueue, variant, load.count, load.concurrency);
-  const latency = summarize(latencies);
-  return {
-    variant: variant.name,
-    count: load.count,
-    concurrency: load.concurrency,
-    wallMs,
-    workflowsPerSecond: (load.count / wallMs) * 1000,
-    p50Ms: latency.p50,
-    p99Ms: latency.p99,
-    maxMs: latency.max,
-  };
+  hook: RoundHook = (_, round) => round(),
+): Promise<Measurement[]> {
+  for (const variant of variants) await executeMany(client, taskQueue, variant, load.warmup, load.concurrency);
+  const runs = variants.map(() => ({ latencies: [] as number[], wallMs: 0 }));
+  const perRound = Math.ceil(load.count / load.rounds);
+  for (let round = 0; round < load.rounds; round += 1) {
+    for (const [i, variant] of variants.entries()) {
+      await hook(variant, async () => {
+        const { latencies, wallMs } = await executeMany(client, taskQueue, variant, perRound, load.concurrency);
+        runs[i].latencies.push(...latencies);
+        runs[i].wallMs += wallMs;
+        return wallMs;
+      });
+    }
+  }
+  return variants.map((variant, i) => {
+    const { latencies, wallMs } = runs[i];
+    const latency = summarize(latencies);
+    return {
+      variant: variant.name,
+      count: latencies.length,
+      concurrency: load.concurrency,
+      wallMs,
+      workflowsPerSecond: (latencies.length / wallMs) * 1000,
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
+      maxMs: latency.max,
+    };
+  });
 }
 
 /** Each measurement against the first one. */

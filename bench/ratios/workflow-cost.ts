@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../src/activities';
 import { connectAmqp } from '../../src/clients/amqp';
@@ -21,20 +21,48 @@ import { ensureTemporal } from '../../tools/setup';
 import {
   compareWithFirst,
   comparisonTable,
-  measureVariant,
+  measureVariants,
+  type RoundHook,
   workflowVariant,
   type Comparison,
   type WorkflowLoad,
   type WorkflowVariant,
 } from '../lib/workflow-bench';
+import { CpuSampler } from '../lib/proc';
 import type { Table } from '../lib/table';
 import { emptyWorkflow, purchase } from '../workflows';
 
 export interface WorkflowCostReport {
   load: WorkflowLoad;
   results: Comparison[];
+  /** Per variant, average cores used by each process group while it ran. */
+  cores: Record<string, Record<string, number>>;
   /** Purchase executions that did not end CONFIRMED (there is stock for all). */
   notConfirmed: number;
+}
+
+/** Cores used by each process group while each variant ran, averaged over its rounds. */
+class CpuByVariant {
+  private readonly coreSeconds: Record<string, Record<string, number>> = {};
+  private readonly seconds: Record<string, number> = {};
+
+  readonly hook: RoundHook = async (variant, round) => {
+    const sampler = new CpuSampler({ 'bench (worker and client)': process.pid });
+    const wallMs = await round();
+    const used = (this.coreSeconds[variant.name] ??= {});
+    for (const [group, cores] of Object.entries(sampler.stop())) used[group] = (used[group] ?? 0) + cores * wallMs;
+    this.seconds[variant.name] = (this.seconds[variant.name] ?? 0) + wallMs;
+    return wallMs;
+  };
+
+  averages(): Record<string, Record<string, number>> {
+    return Object.fromEntries(
+      Object.entries(this.coreSeconds).map(([variant, used]) => [
+        variant,
+        Object.fromEntries(Object.entries(used).map(([group, total]) => [group, total / this.seconds[variant]])),
+      ]),
+    );
+  }
 }
 
 /** A product with stock for every execution, made straight in the stores: this bench runs no API. */
@@ -50,6 +78,8 @@ async function stockedProduct(pool: Pool, inventory: Inventory, stock: number): 
 
 export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): Promise<WorkflowCostReport> {
   const config = loadConfig();
+  // The SDK's own logs (worker state changes) would drown the tables.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const { temporalAddress: address } = await ensureTemporal();
   const logger = pino({ level: config.LOG_LEVEL }, pino.destination(logFile));
   const pool = createPool(config);
@@ -84,12 +114,9 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
       activities: { ...createActivities({ pool, inventory, publisher, logger }), async noop() {} },
     });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const measurements = await worker.runUntil(async () => {
-      const measured = [];
-      for (const variant of variants) measured.push(await measureVariant(client, taskQueue, variant, load));
-      return measured;
-    });
-    return { load, results: compareWithFirst(measurements), notConfirmed };
+    const cpu = new CpuByVariant();
+    const measurements = await worker.runUntil(measureVariants(client, taskQueue, variants, load, cpu.hook));
+    return { load, results: compareWithFirst(measurements), cores: cpu.averages(), notConfirmed };
   } finally {
     await publisher.close();
     await Promise.allSettled([
@@ -102,11 +129,24 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
   }
 }
 
+/** Where the CPU went while each variant ran: the bound when throughput differs. */
+export function workflowCpuTable(report: WorkflowCostReport): Table {
+  const groups = [...new Set(Object.values(report.cores).flatMap((cores) => Object.keys(cores)))];
+  return {
+    title: '2b. Cores busy per process while each variant ran',
+    header: ['variant', ...groups],
+    rows: Object.entries(report.cores).map(([variant, cores]) => [
+      variant,
+      ...groups.map((g) => (cores[g] ?? 0).toFixed(2)),
+    ]),
+  };
+}
+
 export function workflowCostTable(report: WorkflowCostReport): Table {
   const [, purchaseRow] = report.results;
-  const { count, concurrency } = report.load;
+  const { count, concurrency, rounds } = report.load;
   return comparisonTable(
-    `2. Purchase workflow vs empty workflow, execute × ${count} at concurrency ${concurrency}: throughput ${purchaseRow.throughputVsFirst.toFixed(2)}×, p50 ${purchaseRow.p50VsFirst.toFixed(2)}×, p99 ${purchaseRow.p99VsFirst.toFixed(2)}× (aim within 1.5×)`,
+    `2. Purchase workflow vs empty workflow, execute × ${count} at concurrency ${concurrency} in ${rounds} alternating rounds: throughput ${purchaseRow.throughputVsFirst.toFixed(2)}×, p50 ${purchaseRow.p50VsFirst.toFixed(2)}×, p99 ${purchaseRow.p99VsFirst.toFixed(2)}× (aim within 1.5×)`,
     report.results,
   );
 }

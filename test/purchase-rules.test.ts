@@ -129,4 +129,17 @@ describe('purchase rules', () => {
       accepted: [first.body.trackingId, after.body.trackingId],
     });
   });
+
+  it('when an admin creates a product with an explicit id, then later products without one never collide with it', async () => {
+    const admin = await h.adminToken();
+    const latest = await h.createProduct({ stock: 1 });
+    const explicitId = latest.id + 1;
+    const explicit = await h.request('POST', '/api/v1/admin/products', {
+      token: admin,
+      body: { id: explicitId, name: 'Explicit', price: 1, stock: 1 },
+    });
+    expect(explicit.status).toBe(201);
+    const next = await h.createProduct({ stock: 1 });
+    expect(next.id).toBeGreaterThan(explicitId);
+  });
 });

@@ -88,5 +88,13 @@ async function insertProduct(client: PoolClient, product: NewProduct): Promise<P
         throw new AppError('PRODUCT_EXISTS', `Product ${product.id} already exists`, 409);
       throw err;
     });
+  // An explicit id does not move the identity sequence: move it past the id, so
+  // that a later product without one never collides with it.
+  if (product.id !== undefined) {
+    await client.query(
+      `SELECT setval(seq, GREATEST($1::bigint, nextval(seq))) FROM pg_get_serial_sequence('product', 'id') AS seq`,
+      [product.id],
+    );
+  }
   return inserted.rows[0];
 }

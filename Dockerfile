@@ -7,7 +7,7 @@
 FROM node:20.20.2-bookworm-slim AS base
 WORKDIR /app
 
-# Build: compile TypeScript into dist/ (tsc -p tsconfig.build.json).
+# Build: compile TypeScript into dist/ (tsc -p tsconfig.build.json) and bundle the storefront into dist/web.
 FROM base AS build
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
@@ -15,9 +15,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY tools ./tools
 COPY migrations ./migrations
+COPY web ./web
 # tsc emits only .js: the files read at run time from next to the code
 # (SQL migrations, Redis Lua scripts) are copied into dist/ beside their modules.
 RUN npm run build \
+  && npm run build:web \
   && mkdir -p dist/migrations \
   && find src migrations -type f ! -name '*.ts' -exec cp --parents {} dist/ \;
 

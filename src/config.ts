@@ -74,6 +74,11 @@ const schema = z
     SSE_RETRY_MS: z.coerce.number().int().positive().default(2000),
     /** The storefront's built pages and bundles (`npm run build:web`); relative to the working directory. */
     WEB_ASSETS_DIR: z.string().min(1).default('dist/web'),
+    /**
+     * On SIGTERM, how long the API waits for requests in flight and the worker for activities in flight before
+     * cutting them. Above SYNC_DEADLINE_MS, below the orchestrator's kill timeout (compose: stop_grace_period 30 s).
+     */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

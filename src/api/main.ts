@@ -1,40 +1,65 @@
 /** `npm run api`: one stateless API process. */
+import type { AddressInfo } from 'node:net';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
 import { connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
+import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { HttpDrain } from './http-drain';
 import { createApiMetrics } from './metrics';
 import { startStockFanOut } from './stream/fan-out';
+
+/**
+ * Connections the kernel holds until the process accepts them. Node's default
+ * (511) overflows when a crowd arrives through nginx at once, and nginx then
+ * sees connect timeouts; the kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
-  const pool = createPool(config);
+  const pool = createPool(config, logger);
   const redis = createRedis(config);
-  const amqp = await connectAmqp(config);
+  const amqp = await connectAmqp(config, logger);
   const temporal = await connectTemporal(config);
   const metrics = createApiMetrics();
-  const fanOut = await startStockFanOut({ amqp, config, logger, metrics });
+  const fanOut = await startStockFanOut({ amqp, inventory: new Inventory(redis), config, logger, metrics });
   const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
-  const server = app.listen(config.PORT, () => {
-    logger.info({ url: `http://127.0.0.1:${config.PORT}`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');
+  const server = app.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ url: `http://127.0.0.1:${port}`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');
   });
+  const drain = new HttpDrain(server);
 
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'api shutting down');
-    // Open stock streams would keep the server from closing: end them first.
-    void fanOut.close();
-    server.close(() => {
-      void Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]).then(
-        () => process.exit(0),
-      );
-    });
+  /** Stop accepting, answer what is in flight, end the stock streams, then close the clients. */
+  async function shutdown(signal: NodeJS.Signals): Promise<number> {
+    logger.info({ signal, requestsInFlight: drain.requestsInFlight }, 'api shutting down');
+    // Stock streams never end by themselves: end them, and stop consuming, while requests drain.
+    const [drained] = await Promise.all([drain.drain(config.SHUTDOWN_GRACE_MS), fanOut.close()]);
+    if (!drained)
+      logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'requests still in flight at the deadline were cut');
+    await Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
+    logger.info({ drained }, 'api stopped');
+    return drained ? 0 : 1;
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    shutdown(signal).then(
+      (code) => process.exit(code),
+      (err) => {
+        logger.error({ err }, 'api shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 run().catch((err) => {

@@ -15,9 +15,9 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   installRuntime(logger, { metricsAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` });
-  const pool = createPool(config);
+  const pool = createPool(config, logger);
   const redis = createRedis(config);
-  const amqp = await connectAmqp(config);
+  const amqp = await connectAmqp(config, logger);
   const temporal = await connectTemporal(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const { worker, publisher } = await createPurchaseWorker({
@@ -30,6 +30,7 @@ async function run(): Promise<void> {
     amqp,
     temporal,
     logger,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
   });
   await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
   logger.info(
@@ -40,7 +41,8 @@ async function run(): Promise<void> {
     },
     'worker running',
   );
-  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; then we close our clients.
+  // On SIGINT/SIGTERM the SDK stops polling and lets the tasks in flight finish (SHUTDOWN_GRACE_MS); then we
+  // close our clients. Past the grace and its force time, run() throws and the process exits 1.
   await worker.run();
   // The last trailing stock events go out before the broker connection closes.
   await publisher.close();

@@ -21,7 +21,12 @@ export interface PurchaseWorkerOptions {
   /** For reconciliation, which looks up purchases in flight. */
   temporal: Client;
   logger: Logger;
+  /** On shutdown, how long activities in flight may finish before they are cancelled. */
+  shutdownGraceMs: number;
 }
+
+/** After the grace, cancelled activities get this long to give up before the worker stops without them. */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 5000;
 
 export interface PurchaseWorker {
   worker: Worker;
@@ -31,7 +36,7 @@ export interface PurchaseWorker {
 
 /** A worker that runs the purchase and reconciliation workflows and their activities. */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger } = options;
+  const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger, shutdownGraceMs } = options;
   const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
     intervalMs: options.stockEventIntervalMs,
     logger,
@@ -45,6 +50,8 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
       ...createActivities({ pool, inventory, publisher, logger }),
       ...createReconciliationActivities({ pool, inventory, temporal }),
     },
+    shutdownGraceTime: shutdownGraceMs,
+    shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
   });
   return { worker, publisher };
 }

@@ -9,6 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { createApiMetrics, observeClients } from '../src/api/metrics';
 import { loadConfig } from '../src/config';
 import { DYNAMIC_CONFIG, SEARCH_ATTRIBUTES } from '../tools/temporal';
 
@@ -278,6 +281,33 @@ describe('Dockerfile', () => {
   });
 });
 
+interface AlertRule {
+  alert: string;
+  expr: string;
+  labels: { severity?: string };
+  annotations: { summary?: string };
+}
+
+function alertRules(): AlertRule[] {
+  const file = parse(read('deploy/prometheus/alerts.yml')) as { groups: { rules: AlertRule[] }[] };
+  return file.groups.flatMap((group) => group.rules);
+}
+
+/** What an API process exports: its registry, with the pool gauges (names only; nothing is collected). */
+function apiMetricNames(): string[] {
+  const metrics = createApiMetrics();
+  observeClients(metrics.registry, { pool: {} as Pool, redis: {} as Redis });
+  return metrics.registry.getMetricsAsArray().map((metric) => metric.name);
+}
+
+/** What the worker adds through the SDK's meter: counters are exported with `_total` (countersTotalSuffix). */
+function workerMetricNames(): string[] {
+  const sources = ['src/activities/reconciliation.ts', 'src/workers/purchase-worker.ts'].map(read).join('\n');
+  return [...sources.matchAll(/\.create(Counter|Gauge)\(\s*'([a-z_]+)'/g)].map(([, kind, name]) =>
+    kind === 'Counter' ? `${name}_total` : name,
+  );
+}
+
 describe('deploy/ files the stack mounts', () => {
   const apiPort = Number(environmentOf('api').PORT);
   const workerMetricsPort = Number(environmentOf('worker').WORKER_METRICS_PORT);
@@ -340,6 +370,45 @@ describe('deploy/ files the stack mounts', () => {
     expect(expressions).toMatch(/sum by \(pattern, outcome\) \(rate\(pulsecart_purchases_total/);
     expect(expressions).toMatch(/sum by \(reason\) \(rate\(pulsecart_admission_rejections_total/);
     expect(expressions).toContain('pulsecart_workflows_started_total');
+  });
+
+  test('when Prometheus evaluates rules, then it loads alerts.yml, and each alert says how bad and what', () => {
+    const config = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[] };
+    const rules = alertRules();
+
+    expect(config.rule_files).toEqual([mountOf('prometheus', './deploy/prometheus/alerts.yml')]);
+    expect(rules.map((rule) => rule.alert).sort()).toEqual([
+      'PulseCartHigh5xxRate',
+      'PulseCartHighP99Latency',
+      'PulseCartNoWorker',
+      'PulseCartStockDeadLetters',
+      'PulseCartStockDrift',
+      'PulseCartWorkerDown',
+    ]);
+    for (const rule of rules) {
+      expect(['warning', 'critical']).toContain(rule.labels.severity);
+      expect(rule.annotations.summary).toBeTruthy();
+    }
+  });
+
+  test('when the dashboard and the alerts query a PulseCart metric, then the API or the worker exports it', () => {
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/pulsecart.json')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const queries = [
+      ...dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr)),
+      ...alertRules().map((rule) => rule.expr),
+    ].join('\n');
+    const queried = new Set(queries.match(/\b(?:pulsecart|http_request)_[a-z_]+/g));
+    const exported = new Set([...apiMetricNames(), ...workerMetricNames()]);
+
+    expect([...queried].filter((name) => !exported.has(name.replace(/_(bucket|count|sum)$/, '')))).toEqual([]);
+    for (const name of [
+      'pulsecart_db_pool_waiting_queries',
+      'pulsecart_stock_publishes_total',
+      'pulsecart_stock_drift',
+    ])
+      expect(queried).toContain(name);
   });
 
   test('when the compose Temporal Service starts, then it has the dev server dynamic config and search attributes', () => {

@@ -9,8 +9,9 @@ import type { Config } from '../config';
 import { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
+import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
-import type { ApiMetrics } from './metrics';
+import { observeClients, type ApiMetrics } from './metrics';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
 import { guardHttp, type HttpGuardConfig } from './middleware/http-guards';
@@ -59,7 +60,10 @@ export interface AppDeps {
 /** Builds the HTTP API from its clients; tests build it with real ones on port 0. */
 export function createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams }: AppDeps): Koa {
   const inventory = new Inventory(redis);
-  const publisher = new StockPublisher(amqp.channel);
+  const publisher = countedPublisher(new StockPublisher(amqp.channel), (outcome) =>
+    metrics.stockPublishes.inc({ outcome }),
+  );
+  observeClients(metrics.registry, { pool, redis });
   const auth = authenticate(tokenVerifier(config));
   const catalog = new Catalog(pool, inventory);
   const reconciliation = new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE);

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one API process, on its own registry. */
@@ -53,6 +55,12 @@ export function createApiMetrics() {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    stockPublishes: new Counter({
+      name: 'pulsecart_stock_publishes_total',
+      help: 'Stock events published to RabbitMQ (restocks, here), by the broker confirm: confirmed or failed',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     stockEventDelay: new Histogram({
       name: 'pulsecart_stock_event_delay_seconds',
       help: 'From the worker reading the stock after a change to this instance receiving the event',
@@ -63,3 +71,29 @@ export function createApiMetrics() {
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/** Pool use, read from the clients when Prometheus scrapes. */
+export function observeClients(registry: Registry, { pool, redis }: { pool: Pool; redis: Redis }): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('pulsecart_db_pool_connections', 'PostgreSQL connections the pool holds, idle or busy', () => pool.totalCount);
+  gauge('pulsecart_db_pool_idle_connections', 'PostgreSQL connections open and idle', () => pool.idleCount);
+  gauge(
+    'pulsecart_db_pool_waiting_queries',
+    'Queries waiting for a PostgreSQL connection: above 0, the pool is exhausted',
+    () => pool.waitingCount,
+  );
+  // One connection, auto-pipelined: what would be pool waits shows up as replies outstanding.
+  gauge(
+    'pulsecart_redis_pending_commands',
+    'Commands sent to Redis and not answered yet',
+    () => redis.commandQueue.length,
+  );
+}

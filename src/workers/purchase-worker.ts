@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { createReconciliationActivities } from '../activities/reconciliation';
@@ -7,6 +7,7 @@ import type { Amqp } from '../clients/amqp';
 import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
+import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
 
 export interface PurchaseWorkerOptions {
@@ -37,10 +38,14 @@ export interface PurchaseWorker {
 /** A worker that runs the purchase and reconciliation workflows and their activities. */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
   const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger, shutdownGraceMs } = options;
-  const publisher = new CoalescingPublisher(new StockPublisher(amqp.channel), {
-    intervalMs: options.stockEventIntervalMs,
-    logger,
-  });
+  // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
+  const publishes = Runtime.instance().metricMeter.createCounter(
+    'pulsecart_stock_publishes',
+    'messages',
+    'Stock events published to RabbitMQ, by the broker confirm: confirmed or failed',
+  );
+  const confirmed = countedPublisher(new StockPublisher(amqp.channel), (outcome) => publishes.add(1, { outcome }));
+  const publisher = new CoalescingPublisher(confirmed, { intervalMs: options.stockEventIntervalMs, logger });
   const worker = await Worker.create({
     connection,
     namespace,

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AdminActor } from '../../catalog/audit-log';
 import type { Catalog } from '../../catalog/products';
-import type { StockPublisher } from '../../stock-events/publisher';
+import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
 import { principalOf, requireAdmin } from '../middleware/auth';
 import { requestIdOf } from '../middleware/request-id';
@@ -10,7 +10,7 @@ import { createProductBody, idParam, parse, restockBody } from '../validation';
 
 export interface ProductRouteDeps {
   catalog: Catalog;
-  publisher: StockPublisher;
+  publisher: EventPublisher;
   authenticate: Middleware;
   logger: Logger;
 }

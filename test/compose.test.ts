@@ -5,6 +5,7 @@
  * images, start-up order, healthchecks, the app's configuration, and that the
  * files the stack mounts agree with the code (ports, metrics, Temporal set-up).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -308,25 +309,52 @@ function workerMetricNames(): string[] {
   );
 }
 
+/** nginx directives without comments and blank lines. */
+const nginxCode = (conf: string) => conf.replace(/^\s*#.*$/gm, '').replace(/\n\s*\n/g, '\n');
+
 describe('deploy/ files the stack mounts', () => {
   const apiPort = Number(environmentOf('api').PORT);
   const workerMetricsPort = Number(environmentOf('worker').WORKER_METRICS_PORT);
 
   test('when nginx balances the api, then both configs reach every replica on the api port and stream SSE unbuffered', () => {
-    const shared = read('deploy/nginx/pulsecart.conf');
+    const site = read('deploy/nginx/pulsecart.conf');
+    const proxy = read('deploy/nginx/proxy.conf');
     const roundRobin = read('deploy/nginx/nginx.conf');
     const leastConn = read('deploy/nginx/least-conn.conf');
-    const code = (conf: string) => conf.replace(/^\s*#.*$/gm, '').replace(/\n\s*\n/g, '\n');
-    const sse = /location \/api\/v1\/stock\/stream \{([^}]*)\}/.exec(shared)?.[1] ?? '';
+    const sse = /location \/api\/v1\/stock\/stream \{([^}]*)\}/.exec(proxy)?.[1] ?? '';
 
     for (const conf of [roundRobin, leastConn]) {
-      expect(conf).toContain(`server api:${apiPort} resolve;`);
+      expect(conf).toMatch(new RegExp(`^\\s*server api:${apiPort} resolve[ ;]`, 'm'));
       expect(conf).toMatch(/^\s*include pulsecart\.conf;/m);
     }
-    expect(code(leastConn).replace(/^\s*least_conn;\n/m, '')).toBe(code(roundRobin));
+    expect(nginxCode(leastConn).replace(/^\s*least_conn;\n/m, '')).toBe(nginxCode(roundRobin));
+    expect(nginxCode(site)).toMatch(/server \{\n\s*listen 80;\n\s*include proxy\.conf;\n\}/);
     expect(mountOf('nginx', './deploy/nginx/pulsecart.conf')).toBe('/etc/nginx/pulsecart.conf');
+    expect(mountOf('nginx', './deploy/nginx/proxy.conf')).toBe('/etc/nginx/proxy.conf');
     expect(sse).toMatch(/proxy_buffering off;/);
     expect(sse).toMatch(/proxy_read_timeout \d+h;/);
+  });
+
+  test('when tools/scale-out.sh runs nginx here, then its config is the compose one with local servers and site', () => {
+    for (const conf of ['nginx.conf', 'least-conn.conf']) {
+      const compose = read(`deploy/nginx/${conf}`);
+      const local = execFileSync('bash', ['tools/scale-out.sh', 'config', '--apis', '2'], {
+        cwd: ROOT,
+        env: { ...process.env, NGINX_CONF: conf },
+        encoding: 'utf8',
+      });
+      const [, parameters] = /server api:\d+ resolve([^;]*);/.exec(compose) ?? [];
+
+      expect(
+        local
+          .replace(`server 127.0.0.1:3101${parameters};\n    server 127.0.0.1:3102${parameters};`, 'UPSTREAM')
+          .replace(/include \S+\/site\.conf;/, 'SITE'),
+      ).toBe(
+        compose
+          .replace(`server api:${apiPort} resolve${parameters};`, 'UPSTREAM')
+          .replace('include pulsecart.conf;', 'SITE'),
+      );
+    }
   });
 
   test('when Prometheus scrapes, then it finds every api and worker replica on their metrics ports', () => {

@@ -51,7 +51,7 @@ const FLAGS: Record<string, [string, string]> = {
   twice: ['0.05', 'share of buyers who buy again after their first purchase settles'],
   sse: ['100', 'SSE subscribers on GET /api/v1/stock/stream (0: none)'],
   connections: ['2048', 'keep-alive connections to the API (a sync buyer holds one while its workflow runs)'],
-  'poll-ms': ['250', 'how often async buyers poll their purchase'],
+  'poll-ms': ['500', 'how often a buyer polls a pending purchase (the storefront polls every 500 ms)'],
   'sample-ms': ['100', 'how often PostgreSQL and Redis stock is sampled'],
   seed: ['1', 'seed of the buyers plan (same seed, same sale)'],
   'log-level': ['info', 'LOG_LEVEL of spawned processes'],

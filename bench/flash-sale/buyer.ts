@@ -22,6 +22,12 @@ const DOUBLE_CLICK_MS = 50;
 /** An accepted purchase still unsettled after this long is reported as STILL_PENDING. */
 const POLL_TIMEOUT_MS = 120_000;
 
+/** Who the buyer is to the API: its token, and the address a proxy would forward. */
+export interface Identity {
+  token: string;
+  address: string;
+}
+
 interface Settled {
   outcome: string;
   trackingId?: string;
@@ -30,12 +36,15 @@ interface Settled {
 }
 
 /** The answer that settled the purchase, or undefined if it was still pending at the poll deadline. */
-async function pollUntilSettled(ctx: BuyerContext, token: string, trackingId: string): Promise<Reply | undefined> {
+async function pollUntilSettled(ctx: BuyerContext, who: Identity, trackingId: string): Promise<Reply | undefined> {
   const deadline = ctx.recorder.now() + POLL_TIMEOUT_MS;
   while (ctx.recorder.now() < deadline) {
     await sleep(ctx.pollMs);
     const sentAt = ctx.recorder.now();
-    const reply = await ctx.client.call('GET', `/api/v1/purchases/${trackingId}`, { token });
+    const reply = await ctx.client.call('GET', `/api/v1/purchases/${trackingId}`, {
+      token: who.token,
+      headers: { 'x-forwarded-for': who.address },
+    });
     const outcome = ctx.recorder.request(sentAt, 'poll', 'poll', reply);
     // A 5xx or a dropped connection is worth another poll; a 404 for an accepted purchase is an answer (a lost one).
     if (reply.status === 200 ? outcome !== 'PENDING' : reply.status === 404) return reply;
@@ -43,28 +52,28 @@ async function pollUntilSettled(ctx: BuyerContext, token: string, trackingId: st
   return undefined;
 }
 
-async function purchase(ctx: BuyerContext, plan: BuyerPlan, token: string, kind: RequestKind, key?: string) {
+async function purchase(ctx: BuyerContext, plan: BuyerPlan, who: Identity, kind: RequestKind, key?: string) {
   const sentAt = ctx.recorder.now();
   const reply = await ctx.client.call('POST', `/api/v1/${plan.pattern}/purchase`, {
-    token,
+    token: who.token,
     json: ctx.purchaseJson,
-    headers: key ? { 'idempotency-key': key } : undefined,
+    headers: { 'x-forwarded-for': who.address, ...(key ? { 'idempotency-key': key } : {}) },
   });
   const answeredAt = ctx.recorder.now();
   const trackingId = trackingIdOf(reply);
   ctx.recorder.request(sentAt, plan.pattern, kind, reply);
   if (key) ctx.recorder.answeredWithKey(key, trackingId);
-  const settling = statusOf(reply) === 'PENDING' && trackingId ? await pollUntilSettled(ctx, token, trackingId) : reply;
+  const settling = statusOf(reply) === 'PENDING' && trackingId ? await pollUntilSettled(ctx, who, trackingId) : reply;
   ctx.recorder.settled(trackingId, settling ? statusOf(settling) : 'STILL_PENDING');
   const outcome = settling ? outcomeOf(settling) : 'STILL_PENDING';
   return { outcome, trackingId, answeredAt, settledAt: ctx.recorder.now() } satisfies Settled;
 }
 
-export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, token: string): Promise<void> {
+export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, who: Identity): Promise<void> {
   const startedAt = ctx.recorder.now();
   const key = plan.retries ? randomUUID() : undefined;
-  const retry = key && sleep(DOUBLE_CLICK_MS).then(() => purchase(ctx, plan, token, 'retry', key));
-  const first = await purchase(ctx, plan, token, 'first', key);
+  const retry = key && sleep(DOUBLE_CLICK_MS).then(() => purchase(ctx, plan, who, 'retry', key));
+  const first = await purchase(ctx, plan, who, 'first', key);
   await retry;
   ctx.recorder.buyer({
     pattern: plan.pattern,
@@ -75,5 +84,5 @@ export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, token: string
     outcome: first.outcome,
     trackingId: first.trackingId,
   });
-  if (plan.triesTwice) await purchase(ctx, plan, token, 'second');
+  if (plan.triesTwice) await purchase(ctx, plan, who, 'second');
 }

@@ -12,8 +12,8 @@ import { createRedis } from '../../src/clients/redis';
 import { connectTemporal } from '../../src/clients/temporal';
 import { loadConfig } from '../../src/config';
 import { checkSaleInvariants, type InvariantReport, type Violation } from '../../tools/invariants';
-import { signToken } from '../../tools/jwt';
 import { AdminApi } from '../lib/admin';
+import { BEHIND_PROXY, buyerAddress, mintTokens } from '../lib/crowd';
 import { JsonClient } from '../lib/http';
 import { CpuSampler } from '../lib/proc';
 import { sleep } from '../lib/processes';
@@ -70,16 +70,6 @@ interface Crowd {
 
 type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs'> & { openedAt: Date };
 
-async function mintTokens(secret: string, plans: BuyerPlan[]): Promise<string[]> {
-  const tokens: string[] = [];
-  const CHUNK = 1000;
-  for (let i = 0; i < plans.length; i += CHUNK) {
-    const chunk = plans.slice(i, i + CHUNK).map((plan) => signToken(secret, plan.userId, { expiresIn: '2h' }));
-    tokens.push(...(await Promise.all(chunk)));
-  }
-  return tokens;
-}
-
 async function gatherCrowd({ options, admin }: Stage): Promise<Crowd> {
   const runId = randomUUID().slice(0, 8);
   const { id } = await admin.createProduct({
@@ -90,7 +80,10 @@ async function gatherCrowd({ options, admin }: Stage): Promise<Crowd> {
   });
   const plans = planSale(options, runId);
   const mintStarted = performance.now();
-  const tokens = await mintTokens(loadConfig().JWT_SECRET, plans);
+  const tokens = await mintTokens(
+    loadConfig().JWT_SECRET,
+    plans.map((plan) => plan.userId),
+  );
   const tokensMs = performance.now() - mintStarted;
   return { productId: id, plans, tokens, tokensMs, startedBefore: await admin.workflowsStarted() };
 }
@@ -125,7 +118,9 @@ async function play(stage: Stage, crowd: Crowd): Promise<Played> {
     purchaseJson: JSON.stringify({ productId: crowd.productId, quantity: 1 }),
     pollMs: options.pollMs,
   };
-  await playArrivals(crowd.plans, now, (i) => runBuyer(ctx, crowd.plans[i], crowd.tokens[i]));
+  await playArrivals(crowd.plans, now, (i) =>
+    runBuyer(ctx, crowd.plans[i], { token: crowd.tokens[i], address: buyerAddress(i) }),
+  );
   const wallMs = now();
   progress.stop();
   cpu.stop();
@@ -189,7 +184,7 @@ async function settle(stage: Stage, crowd: Crowd, played: Played) {
 export async function runSale(options: SaleOptions, logPrefix: string): Promise<SaleRun> {
   const config = loadConfig();
   const spawned = options.spawn
-    ? await spawnPulseCart({ withWorker: true, logPrefix, env: { LOG_LEVEL: options.logLevel } })
+    ? await spawnPulseCart({ withWorker: true, logPrefix, env: { LOG_LEVEL: options.logLevel, ...BEHIND_PROXY } })
     : undefined;
   const url = spawned?.url ?? options.url;
   const client = new JsonClient(url, options.connections);

@@ -24,7 +24,8 @@ export interface LoopSpec {
   client: JsonClient;
   method: string;
   path: string;
-  call: CallOptions;
+  /** The next request's token, body and headers (a crowd rotates buyers). */
+  nextCall(): CallOptions;
   expectStatus: number;
   connections: number;
   seconds: number;
@@ -41,7 +42,7 @@ export async function closedLoop(spec: LoopSpec, latencies: number[] = []): Prom
   const deadline = startedAt + spec.seconds * 1000;
   const lane = async () => {
     while (performance.now() < deadline) {
-      const reply = await spec.client.call(spec.method, spec.path, spec.call);
+      const reply = await spec.client.call(spec.method, spec.path, spec.nextCall());
       own.push(reply.ms);
       latencies.push(reply.ms);
       if (reply.status !== spec.expectStatus) unexpected += 1;

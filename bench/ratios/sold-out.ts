@@ -6,10 +6,10 @@
  * machine hits both alike.
  */
 import { loadConfig } from '../../src/config';
-import { signToken } from '../../tools/jwt';
 import { AdminApi } from '../lib/admin';
 import { closedLoop, type LoopResult } from '../lib/closed-loop';
-import { JsonClient } from '../lib/http';
+import { BEHIND_PROXY, buyerAddress, mintTokens } from '../lib/crowd';
+import { JsonClient, type CallOptions } from '../lib/http';
 import { answers, freePort, launch, stopProcess, waitUntil } from '../lib/processes';
 import { spawnPulseCart } from '../lib/pulsecart';
 import { summarize, type LatencySummary } from '../lib/stats';
@@ -44,6 +44,8 @@ export interface SoldOutReport {
 }
 
 const WARMUP_SECONDS = 2;
+/** Enough buyers that none is rate limited: 20,000 × 20 attempts per 10 s is 40,000 req/s. */
+const CROWD = 20_000;
 
 function pool(rounds: LoopResult[], latencies: number[]): Side {
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
@@ -59,8 +61,27 @@ function pool(rounds: LoopResult[], latencies: number[]): Side {
   };
 }
 
+/**
+ * Many buyers, each from its own address: one buyer alone would meet the
+ * per-buyer rate limit (20 attempts per 10 s) within a millisecond.
+ */
+async function crowdOfBuyers(productId: number): Promise<() => CallOptions> {
+  const userIds = Array.from({ length: CROWD }, (_, i) => `bench-sold-out-${process.pid}-${i}`);
+  const tokens = await mintTokens(loadConfig().JWT_SECRET, userIds);
+  const json = JSON.stringify({ productId, quantity: 1 });
+  let next = 0;
+  return () => {
+    const i = next++ % CROWD;
+    return { token: tokens[i], json, headers: { 'x-forwarded-for': buyerAddress(i) } };
+  };
+}
+
 export async function measureSoldOut(options: SoldOutOptions, logPrefix: string): Promise<SoldOutReport> {
-  const pulsecart = await spawnPulseCart({ withWorker: false, logPrefix, env: { LOG_LEVEL: options.logLevel } });
+  const pulsecart = await spawnPulseCart({
+    withWorker: false,
+    logPrefix,
+    env: { LOG_LEVEL: options.logLevel, ...BEHIND_PROXY },
+  });
   const apiClient = new JsonClient(pulsecart.url, options.connections);
   const port = await freePort();
   const bareClient = new JsonClient(`http://127.0.0.1:${port}`, options.connections);
@@ -68,9 +89,8 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
   try {
     const admin = await AdminApi.connect(apiClient);
     const product = await admin.createProduct({ name: 'Sold out', price: 1, stock: 0, maxPerUser: 1 });
-    const token = await signToken(loadConfig().JWT_SECRET, `bench-sold-out-${process.pid}`);
-    const call = { token, json: JSON.stringify({ productId: product.id, quantity: 1 }) };
-    const answer = await apiClient.call('POST', '/api/v1/sync/purchase', call);
+    const nextCall = await crowdOfBuyers(product.id);
+    const answer = await apiClient.call('POST', '/api/v1/sync/purchase', nextCall());
 
     const env = {
       ...process.env,
@@ -91,7 +111,7 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
           client: side.client,
           method: 'POST',
           path: '/api/v1/sync/purchase',
-          call,
+          nextCall,
           expectStatus: answer.status,
           connections: options.connections,
           seconds,

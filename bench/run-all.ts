@@ -36,54 +36,66 @@ const BENCH_FLAGS: Record<string, [string, string]> = {
 /** The default sale, compressed tenfold, on an API and a worker of our own (always: ratio 5 measures them). */
 const SALE_DEFAULTS = { speed: '10' };
 
-const STEPS = ['sold-out', 'workflows', 'sale'] as const;
-type Step = (typeof STEPS)[number];
-
 type Values = Record<string, string | boolean | undefined>;
+
+interface StepResult {
+  /** What goes into the JSON under `ratios`. */
+  value: unknown;
+  sale?: SaleSummary;
+}
+
+/** Reads benchmark flags as positive integers, each into the field it is named for. */
+function flags<K extends string>(values: Values, names: Record<K, string>): Record<K, number> {
+  const read = (name: string) => positiveInteger(name, String(values[name] ?? BENCH_FLAGS[name][0]));
+  const fields = Object.entries<string>(names).map(([field, name]) => [field, read(name)]);
+  return Object.fromEntries(fields) as Record<K, number>;
+}
+
+async function soldOutStep(values: Values, stamp: string): Promise<StepResult> {
+  console.log('[bench] 1. sold-out path vs bare node:http ...');
+  const options = {
+    ...flags(values, { connections: 'http-connections', seconds: 'http-seconds', rounds: 'http-rounds' }),
+    logLevel: String(values['log-level'] ?? 'info'),
+  };
+  const report = await measureSoldOut(options, resultPath(`${stamp}-sold-out`));
+  printTable(soldOutTable(report));
+  return { value: report };
+}
+
+async function workflowsStep(values: Values, stamp: string): Promise<StepResult> {
+  console.log('\n[bench] 2. purchase workflow vs empty workflow ...');
+  const load = flags(values, {
+    count: 'workflows',
+    concurrency: 'workflow-concurrency',
+    warmup: 'workflow-warmup',
+    rounds: 'workflow-rounds',
+  });
+  const report = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
+  printTable(workflowCostTable(report));
+  printTable(workflowCpuTable(report));
+  return { value: report };
+}
+
+async function saleStep(values: Values, stamp: string): Promise<StepResult> {
+  console.log('\n[bench] 3-5. the default sale ...');
+  const { summary } = await playSale({ ...SALE_DEFAULTS, ...values, spawn: true }, stamp);
+  saleRatioTables(summary).forEach(printTable);
+  return { value: saleRatios(summary), sale: summary };
+}
+
+/** Each step prints its tables and returns what goes into the JSON. */
+const STEPS = { 'sold-out': soldOutStep, workflows: workflowsStep, sale: saleStep };
+const STEP_NAMES = Object.keys(STEPS) as (keyof typeof STEPS)[];
 
 function usage(): string {
   const bench = Object.entries(BENCH_FLAGS).map(([name, [value, help]]) => `  --${name.padEnd(20)} ${help} (${value})`);
   return [
     'npm run bench -- [options]',
-    `  --${'only'.padEnd(20)} comma-separated steps among ${STEPS.join(', ')} (all)`,
+    `  --${'only'.padEnd(20)} comma-separated steps among ${STEP_NAMES.join(', ')} (all)`,
     ...bench,
     'the sale (--speed 10 and --spawn by default):',
     saleUsage(),
   ].join('\n');
-}
-
-/** Runs one step: prints its tables, returns what goes into the JSON (and whether the sale held). */
-async function runStep(step: Step, values: Values, stamp: string): Promise<{ value: unknown; sale?: SaleSummary }> {
-  const flag = (name: string) => positiveInteger(name, String(values[name] ?? BENCH_FLAGS[name][0]));
-  if (step === 'sold-out') {
-    console.log('[bench] 1. sold-out path vs bare node:http ...');
-    const options = {
-      connections: flag('http-connections'),
-      seconds: flag('http-seconds'),
-      rounds: flag('http-rounds'),
-      logLevel: String(values['log-level'] ?? 'info'),
-    };
-    const report = await measureSoldOut(options, resultPath(`${stamp}-sold-out`));
-    printTable(soldOutTable(report));
-    return { value: report };
-  }
-  if (step === 'workflows') {
-    console.log('\n[bench] 2. purchase workflow vs empty workflow ...');
-    const load = {
-      count: flag('workflows'),
-      concurrency: flag('workflow-concurrency'),
-      warmup: flag('workflow-warmup'),
-      rounds: flag('workflow-rounds'),
-    };
-    const report = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
-    printTable(workflowCostTable(report));
-    printTable(workflowCpuTable(report));
-    return { value: report };
-  }
-  console.log('\n[bench] 3-5. the default sale ...');
-  const { summary } = await playSale({ ...SALE_DEFAULTS, ...values, spawn: true }, stamp);
-  saleRatioTables(summary).forEach(printTable);
-  return { value: saleRatios(summary), sale: summary };
 }
 
 async function main(): Promise<void> {
@@ -99,16 +111,16 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
-  const steps = String(values.only ?? STEPS.join(','))
+  const steps = String(values.only ?? STEP_NAMES.join(','))
     .split(',')
-    .map((step) => oneOf('only', step, STEPS));
+    .map((step) => oneOf('only', step, STEP_NAMES));
   const stamp = timestamp();
   const file = resultPath(`${stamp}.json`);
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: machineInfo() };
   const ratios: Record<string, unknown> = {};
   results.ratios = ratios;
   for (const step of steps) {
-    const { value, sale } = await runStep(step, values, stamp);
+    const { value, sale } = await STEPS[step](values, stamp);
     ratios[step] = value;
     if (sale) {
       results.sale = sale;

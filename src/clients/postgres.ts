@@ -14,6 +14,9 @@ export function createPool(
   // An idle connection the server dropped (restart, failover) is discarded by
   // the pool; without a listener the 'error' event would end the process.
   pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL connection lost'));
+  // The same for a connection checked out between two queries (inside a
+  // transaction): its query fails on its own, the event must not end the process.
+  pool.on('connect', (client) => client.on('error', (err) => logger?.warn({ err }, 'PostgreSQL connection lost')));
   return pool;
 }
 

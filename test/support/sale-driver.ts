@@ -1,4 +1,5 @@
 import type { ApiResponse, Harness } from './harness';
+import { expectSaleInvariants, waitForRest, type SaleAtRest, type StockObserver } from './invariants';
 
 export interface DrivenSale {
   responses: ApiResponse[];
@@ -56,4 +57,27 @@ export async function settle(h: Harness, sale: DrivenSale): Promise<string[]> {
     if (view.status === 200) started.push(trackingId);
   }
   return [...sale.accepted, ...started];
+}
+
+/**
+ * How every fault test ends: no buyer saw a 500, every purchase with a
+ * workflow reaches a terminal status, and then every invariant holds.
+ * `atRest` runs once the sale is at rest, before the checks (say, a reconciliation).
+ */
+export async function expectSaleSurvived(
+  h: Harness,
+  sale: DrivenSale,
+  options: { productId: number; stock: number; subscribers?: StockObserver[]; atRest?: () => Promise<void> },
+): Promise<SaleAtRest> {
+  for (const r of sale.responses) expect(ANSWERS_UNDER_FAULT).toContain(r.status);
+  const accepted = await settle(h, sale);
+  await waitForRest(h, accepted);
+  await options.atRest?.();
+  return expectSaleInvariants(h, {
+    productId: options.productId,
+    initialStock: options.stock,
+    maxPerUser: 1,
+    accepted,
+    subscribers: options.subscribers,
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * Deploying a workflow change while executions are in flight, the way
- * docs/operations.md tells operators to: the change guarded by `patched()`.
+ * README.md ("Rolling out a new worker version") tells operators to: the change guarded by `patched()`.
  * An execution started on v1 waits for a signal while v1 is stopped and v2
  * starts; it finishes on v1's path, and a new execution takes v2's.
  */

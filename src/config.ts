@@ -79,6 +79,11 @@ const schema = z
      * cutting them. Above SYNC_DEADLINE_MS, below the orchestrator's kill timeout (compose: stop_grace_period 30 s).
      */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+    /**
+     * Whether this worker keeps the minute reconciliation schedule aimed at its task queue. Off for workers on
+     * throwaway task queues (tests, benchmarks), so they never take it from the real ones.
+     */
+    RECONCILE_SCHEDULE: z.stringbool().default(true),
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,6 @@
 import { productKeys } from '../src/inventory/inventory';
+import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
+import { RECONCILE_SCHEDULE_ID } from '../src/workflows/shared';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 
@@ -82,5 +84,22 @@ describe('reconciliation', () => {
       maxPerUser: 1,
       accepted: [before.body.trackingId, after.body.trackingId],
     });
+  });
+
+  it('when the minute schedule aims at another task queue, then a worker that owns it makes it anew on its own', async () => {
+    const schedule = h.temporal.schedule.getHandle(RECONCILE_SCHEDULE_ID);
+    const before = await schedule.describe().catch(() => undefined);
+    try {
+      await new ReconciliationClient(h.temporal, 'elsewhere').ensureSchedule();
+      expect((await schedule.describe()).action.taskQueue).toBe('elsewhere');
+      await new ReconciliationClient(h.temporal, h.taskQueue).ensureSchedule();
+      const mine = await schedule.describe();
+      expect(mine.action.taskQueue).toBe(h.taskQueue);
+      expect(mine.spec.intervals).toEqual([expect.objectContaining({ every: 60_000 })]);
+    } finally {
+      // Hand it back to whoever had it (the dev server's own workers), or leave none.
+      if (before) await new ReconciliationClient(h.temporal, before.action.taskQueue).ensureSchedule();
+      else await schedule.delete();
+    }
   });
 });

@@ -175,7 +175,8 @@ worker_polls() { curl -fsS "http://127.0.0.1:$1/metrics" | grep -q '^temporal_nu
 start_processes() {
   local i port
   for ((i = 1; i <= workers; i++)); do
-    launch "worker-$i" src/workers/main.ts "WORKER_METRICS_PORT=$((WORKER_BASE_METRICS_PORT + i))"
+    # Their own task queue: the reconciliation schedule stays with the dev workers.
+    launch "worker-$i" src/workers/main.ts "WORKER_METRICS_PORT=$((WORKER_BASE_METRICS_PORT + i))" RECONCILE_SCHEDULE=false
   done
   for ((i = 1; i <= apis; i++)); do launch "api-$i" src/api/main.ts "PORT=$((API_BASE_PORT + i))"; done
   for ((i = 1; i <= workers; i++)); do

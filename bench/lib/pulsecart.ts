@@ -57,6 +57,8 @@ export async function spawnPulseCart({ withWorker, logPrefix, env = {} }: SpawnO
     PORT: String(port),
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    // A throwaway task queue: the reconciliation schedule stays with the real workers.
+    RECONCILE_SCHEDULE: 'false',
   };
   const processes: Record<string, ChildProcess> = {
     api: launch('src/api/main.ts', childEnv, `${logPrefix}-api.log`),

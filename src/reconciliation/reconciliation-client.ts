@@ -1,6 +1,6 @@
 /** Starting reconciliation from outside the worker: the schedule, an admin's request, the admission gate. */
 import { randomUUID } from 'node:crypto';
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { ProductReconciliation } from '../activities/reconciliation';
 import type { reconcileStock } from '../workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW } from '../workflows/shared';
@@ -11,21 +11,28 @@ export class ReconciliationClient {
     private readonly taskQueue: string,
   ) {}
 
-  /** Every minute, all products; a run still going when the next is due is skipped. Idempotent. */
+  /**
+   * Every minute, all products; a run still going when the next is due is
+   * skipped. Idempotent; a schedule left aimed at another task queue (say,
+   * by a worker of a test) is made anew on ours.
+   */
   async ensureSchedule(): Promise<void> {
+    const existing = this.temporal.schedule.getHandle(RECONCILE_SCHEDULE_ID);
+    const description = await existing.describe().catch((err) => {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    });
+    if (description?.action.taskQueue === this.taskQueue) return;
+    if (description) await existing.delete();
     try {
       await this.temporal.schedule.create({
         scheduleId: RECONCILE_SCHEDULE_ID,
         spec: { intervals: [{ every: '1m' }] },
-        action: {
-          type: 'startWorkflow',
-          workflowType: RECONCILE_WORKFLOW,
-          taskQueue: this.taskQueue,
-          args: [{}],
-        },
+        action: { type: 'startWorkflow', workflowType: RECONCILE_WORKFLOW, taskQueue: this.taskQueue, args: [{}] },
         policies: { overlap: 'SKIP' },
       });
     } catch (err) {
+      // Another worker starting at the same moment made it first.
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     }
   }

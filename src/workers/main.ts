@@ -32,7 +32,7 @@ async function run(): Promise<void> {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
   });
-  await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
+  if (config.RECONCILE_SCHEDULE) await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -49,6 +49,15 @@ const schema = z
      */
     RATE_LIMIT_IP_POINTS: z.coerce.number().int().positive().default(10_000),
     RATE_LIMIT_IP_DURATION_S: z.coerce.number().int().positive().default(10),
+    /**
+     * Status reads one buyer may make per RATE_LIMIT_STATUS_DURATION_S (each is a Temporal describe). A buyer
+     * polling every 500 ms makes 20 in 10 s; past the limit, 429 with Retry-After. Per address, the
+     * RATE_LIMIT_IP_* budget applies to status reads on a count of their own.
+     */
+    RATE_LIMIT_STATUS_POINTS: z.coerce.number().int().positive().default(60),
+    RATE_LIMIT_STATUS_DURATION_S: z.coerce.number().int().positive().default(10),
+    /** How long an Idempotency-Key stays bound to the request that first used it. */
+    IDEMPOTENCY_KEY_TTL_S: z.coerce.number().int().positive().default(86_400),
     /** Behind a reverse proxy (nginx in docker-compose): the client address is the last X-Forwarded-For entry. */
     TRUST_PROXY: z.stringbool().default(false),
     /** Browser origins (scheme://host[:port]) allowed to call the API cross-origin, comma-separated; none by default. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Catalog } from '../src/catalog/products';
 import { startPulseCart, type Harness } from './support/harness';
 
 /** Every administrator change is in admin_audit_log: who, what, before and after, when, and the request. */
@@ -94,7 +93,7 @@ describe('the admin audit log', () => {
   });
 
   it('when the entry cannot be written, then the change is not made either: they share one transaction', async () => {
-    const catalog = new Catalog(h.pool, h.inventory);
+    const { catalog } = h.services;
     const { id } = await h.createProduct({ stock: 2 });
     const name = `Unaudited ${randomUUID()}`;
     // Longer than the actor column: the entry's INSERT fails after the change's.

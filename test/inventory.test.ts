@@ -31,17 +31,79 @@ describe('inventory', () => {
     expect((await inventory.snapshot(productId))?.available).toBe(2);
   });
 
-  it('when a reservation is released twice, then the units come back once and it cannot be reserved again', async () => {
+  it('when a reservation is released twice, then the units come back once, and a later reserve starts afresh', async () => {
     const r = reservation();
     await inventory.reserve(r);
-    expect(await inventory.release(productId, r.trackingId)).toEqual({ outcome: 'RELEASED', available: 3 });
-    expect(await inventory.release(productId, r.trackingId)).toEqual({ outcome: 'ALREADY_RELEASED', available: 3 });
-    expect(await inventory.reserve(r)).toEqual({ outcome: 'RELEASED', available: 3 });
+    expect(await inventory.release(productId, r.trackingId)).toMatchObject({ outcome: 'RELEASED', available: 3 });
+    expect(await inventory.release(productId, r.trackingId)).toMatchObject({ outcome: 'UNKNOWN', available: 3 });
     expect(await redis.hget(productKeys(productId)[1], 'u1')).toBe('0');
+    expect(await inventory.reserve(r)).toEqual({ outcome: 'RESERVED', available: 2 });
   });
 
   it('when an unknown tracking id is released, then nothing moves', async () => {
-    expect(await inventory.release(productId, randomUUID())).toEqual({ outcome: 'UNKNOWN', available: 3 });
+    expect(await inventory.release(productId, randomUUID())).toMatchObject({ outcome: 'UNKNOWN', available: 3 });
+  });
+
+  it('when a tracking id that holds units comes back with another quantity, then IDEMPOTENCY_KEY_REUSED and nothing moves', async () => {
+    const r = reservation('u1', 1);
+    await inventory.reserve(r);
+    expect(await inventory.reserve({ ...r, quantity: 2 })).toEqual({ outcome: 'IDEMPOTENCY_KEY_REUSED', available: 2 });
+    expect(await redis.hget(productKeys(productId)[1], 'u1')).toBe('1');
+  });
+
+  it('when a reservation is settled, then a release gives nothing back: its order holds the units', async () => {
+    const r = reservation();
+    await inventory.reserve(r);
+    expect(await inventory.settle(productId, r.trackingId)).toMatchObject({ available: 2 });
+    expect(await inventory.release(productId, r.trackingId)).toMatchObject({ outcome: 'COMMITTED', available: 2 });
+    expect(await redis.hget(productKeys(productId)[2], r.trackingId)).toMatch(/^C\|u1\|1\|\d+$/);
+  });
+
+  it('when Redis lost the product, then adjust, reconcile, settle and release write nothing: no partial stock hash', async () => {
+    const r = reservation();
+    await redis.del(...productKeys(productId));
+    expect(await inventory.adjust(productId, 5)).toBeUndefined();
+    expect(await inventory.reconcile(productId, 3, await inventory.now(), [])).toBeUndefined();
+    expect(await inventory.settle(productId, r.trackingId)).toBeUndefined();
+    expect((await inventory.release(productId, r.trackingId)).outcome).toBe('MISSING');
+    expect(await redis.exists(...productKeys(productId))).toBe(0);
+  });
+
+  it('when reconciling, then reservations settled before the snapshot are pruned and those settled after it still count', async () => {
+    const before = reservation('u1');
+    const after = reservation('u2');
+    const inFlight = reservation('u3');
+    for (const r of [before, after, inFlight]) await inventory.reserve(r);
+    await inventory.settle(productId, before.trackingId);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const snapshotAt = await inventory.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Committed after the snapshot was taken: its PostgreSQL stock (3 - 1 = 2) does not count it yet.
+    await inventory.settle(productId, after.trackingId);
+
+    const drift = await inventory.reconcile(productId, 2, snapshotAt, [before.trackingId]);
+    expect(drift).toMatchObject({ drift: 0, available: 0, inFlight: 2 });
+    expect(await inventory.reservationIds(productId)).toEqual(
+      expect.arrayContaining([after.trackingId, inFlight.trackingId]),
+    );
+    expect(await inventory.reservationIds(productId)).not.toContain(before.trackingId);
+  });
+
+  it('when a product is rebuilt, then buyers keep what they ordered and purchases in flight keep their units', async () => {
+    await redis.del(...productKeys(productId));
+    const inFlight = reservation('u2', 1);
+    const rebuilt = await inventory.rebuild(productId, {
+      stock: 2,
+      maxPerUser: 2,
+      committed: { u1: 2 },
+      inFlight: [inFlight],
+    });
+    expect(rebuilt?.available).toBe(1);
+    expect(await inventory.reserve(reservation('u1', 1))).toEqual({ outcome: 'PURCHASE_LIMIT', available: 1 });
+    expect(await inventory.reserve(inFlight)).toEqual({ outcome: 'HELD', available: 1 });
+    expect(
+      await inventory.rebuild(productId, { stock: 9, maxPerUser: 2, committed: {}, inFlight: [] }),
+    ).toBeUndefined();
   });
 
   it('when a buyer would pass maxPerUser, then PURCHASE_LIMIT, counting what the buyer already holds', async () => {

@@ -1,6 +1,6 @@
 import { productKeys } from '../src/inventory/inventory';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
-import { RECONCILE_SCHEDULE_ID } from '../src/workflows/shared';
+import { RECONCILE_SCHEDULE_ID, reconcileTaskQueue } from '../src/workflows/shared';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 
@@ -50,7 +50,9 @@ describe('reconciliation', () => {
     expect(report.body.products).toEqual([
       { productId, action: 'RECONCILED', drift: 0, available: 4, orphansReleased: 1 },
     ]);
-    expect(await h.redis.hget(reservationsKey, orphan)).toMatch(/^X\|/);
+    expect(await h.redis.hget(reservationsKey, orphan)).toBeNull();
+    // Voided: a commit of it arriving now would be refused.
+    expect((await h.pool.query('SELECT 1 FROM purchase_voids WHERE tracking_id = $1', [orphan])).rowCount).toBe(1);
     await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
   });
 
@@ -91,14 +93,15 @@ describe('reconciliation', () => {
     const before = await schedule.describe().catch(() => undefined);
     try {
       await new ReconciliationClient(h.temporal, 'elsewhere').ensureSchedule();
-      expect((await schedule.describe()).action.taskQueue).toBe('elsewhere');
+      expect((await schedule.describe()).action.taskQueue).toBe(reconcileTaskQueue('elsewhere'));
       await new ReconciliationClient(h.temporal, h.taskQueue).ensureSchedule();
       const mine = await schedule.describe();
-      expect(mine.action.taskQueue).toBe(h.taskQueue);
+      expect(mine.action.taskQueue).toBe(reconcileTaskQueue(h.taskQueue));
       expect(mine.spec.intervals).toEqual([expect.objectContaining({ every: 60_000 })]);
     } finally {
       // Hand it back to whoever had it (the dev server's own workers), or leave none.
-      if (before) await new ReconciliationClient(h.temporal, before.action.taskQueue).ensureSchedule();
+      if (before)
+        await new ReconciliationClient(h.temporal, before.action.taskQueue.replace(/-reconcile$/, '')).ensureSchedule();
       else await schedule.delete();
     }
   });

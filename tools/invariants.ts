@@ -158,15 +158,18 @@ function checkRestState(
     if (Number(units) !== 0 && !perUser.has(user)) fail(3, `${user}: Redis counts ${units} units, none ordered`);
   }
 
+  // At rest nothing is in flight: a confirmed purchase's reservation is settled ('C|', or pruned since),
+  // any other's was given back and forgotten.
   const orderCount = countBy(orders, (o) => o.tracking_id);
   for (const [trackingId, status] of statuses) {
     const count = orderCount.get(trackingId) ?? 0;
-    const held = reservations[trackingId]?.startsWith('R|') ?? false;
+    const reservation = reservations[trackingId];
+    const inFlight = reservation?.startsWith('R|') ?? false;
     if (!isTerminal(status)) fail(4, `${trackingId} is not terminal: ${status ?? 'unknown to the API'}`);
-    else if (status === 'CONFIRMED' && (count !== 1 || !held))
-      fail(4, `${trackingId} CONFIRMED with ${count} orders, reservation ${held ? 'held' : 'not held'}`);
-    else if (status !== 'CONFIRMED' && (count !== 0 || held))
-      fail(4, `${trackingId} ${status} with ${count} orders, reservation ${held ? 'still held' : 'released'}`);
+    else if (status === 'CONFIRMED' && (count !== 1 || inFlight))
+      fail(4, `${trackingId} CONFIRMED with ${count} orders, reservation ${inFlight ? 'still in flight' : 'settled'}`);
+    else if (status !== 'CONFIRMED' && (count !== 0 || reservation !== undefined))
+      fail(4, `${trackingId} ${status} with ${count} orders, reservation ${reservation ?? 'released'}`);
   }
 
   for (const [trackingId, count] of orderCount) {
@@ -174,7 +177,8 @@ function checkRestState(
     if (!statuses.has(trackingId)) fail(5, `order for ${trackingId}, which the API never accepted`);
   }
   for (const [trackingId, state] of Object.entries(reservations)) {
-    if (state.startsWith('R|') && !orderCount.has(trackingId)) fail(5, `${trackingId} holds units without an order`);
+    if (state.startsWith('R|')) fail(5, `${trackingId} still holds units in flight at rest`);
+    else if (!orderCount.has(trackingId)) fail(5, `${trackingId} is settled without an order`);
   }
   return { violations, confirmedQuantity };
 }

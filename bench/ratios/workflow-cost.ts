@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { createActivities } from '../../src/activities';
+import { createPurchaseActivities } from '../../src/activities/purchase';
 import { connectAmqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
@@ -111,7 +111,7 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ...createActivities({ pool, inventory, publisher, logger }), async noop() {} },
+      activities: { ...createPurchaseActivities({ pool, inventory, publisher, logger }), async noop() {} },
     });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const cpu = new CpuByVariant();

@@ -1,3 +1,8 @@
+/**
+ * The purchase's PostgreSQL side: the commit that records the order and takes
+ * the stock, and the void that fences it off for good when the purchase is
+ * compensated. PostgreSQL is the truth for stock and for the per-buyer limit.
+ */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../clients/postgres';
@@ -8,13 +13,15 @@ export interface CommittedOrder {
 }
 
 /**
- * Records the order and takes the stock in one PostgreSQL transaction.
- * The database is the truth: `stock_quantity >= quantity` in the UPDATE means
- * it can never go below zero whatever Redis says. Idempotent on tracking_id:
- * a retry after a lost reply finds the order and takes nothing twice.
+ * Records the order and takes the stock in one transaction. `stock_quantity >=
+ * quantity` in the UPDATE means stock never goes below zero whatever Redis
+ * says; the buyer's ordered units are summed under the product's row lock, so
+ * no interleaving takes a buyer past `max_per_user`. Idempotent on
+ * tracking_id: a retry after a lost reply finds the order and takes nothing
+ * twice. Aborting `signal` (the activity was cancelled) rolls it back.
  */
-export async function commitOrder(pool: Pool, request: PurchaseRequest): Promise<CommittedOrder> {
-  const orderId = await inTransaction(pool, (client) => insertOrder(client, request)).catch(refuseForGood);
+export async function commitOrder(pool: Pool, request: PurchaseRequest, signal?: AbortSignal): Promise<CommittedOrder> {
+  const orderId = await inTransaction(pool, (client) => insertOrder(client, request), signal).catch(refuseForGood);
   return orderId === undefined ? existingOrder(pool, request) : { orderId };
 }
 
@@ -27,15 +34,27 @@ async function insertOrder(client: PoolClient, request: PurchaseRequest): Promis
     [request.trackingId, request.userId, request.productId, request.quantity],
   );
   if (inserted.rowCount === 0) return undefined;
-  const taken = await client.query(
+  // Takes the product's row lock: every statement after it sees every order committed before it.
+  const taken = await client.query<{ maxPerUser: number }>(
     `UPDATE product SET stock_quantity = stock_quantity - $2, updated_at = now()
-       WHERE id = $1 AND stock_quantity >= $2`,
+       WHERE id = $1 AND stock_quantity >= $2
+       RETURNING max_per_user AS "maxPerUser"`,
     [request.productId, request.quantity],
   );
-  if (taken.rowCount === 0) {
-    throw ApplicationFailure.nonRetryable('Not enough stock in the database', 'INSUFFICIENT_STOCK');
-  }
+  if (taken.rowCount === 0) refuse('INSUFFICIENT_STOCK', 'Not enough stock in the database');
+  const { rows } = await client.query<{ ordered: number; voided: boolean }>(
+    `SELECT (SELECT COALESCE(SUM(quantity), 0)::int FROM orders WHERE product_id = $1 AND user_id = $2) AS ordered,
+            EXISTS (SELECT 1 FROM purchase_voids WHERE tracking_id = $3) AS voided`,
+    [request.productId, request.userId, request.trackingId],
+  );
+  if (rows[0].voided) refuse('PURCHASE_VOIDED', 'The purchase was given up before this commit');
+  if (rows[0].ordered > taken.rows[0].maxPerUser)
+    refuse('PURCHASE_LIMIT', 'The buyer would exceed the per-buyer limit');
   return inserted.rows[0].id;
+}
+
+function refuse(type: string, message: string): never {
+  throw ApplicationFailure.nonRetryable(message, type);
 }
 
 /**
@@ -46,19 +65,37 @@ async function insertOrder(client: PoolClient, request: PurchaseRequest): Promis
 function refuseForGood(err: unknown): never {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^2[23]/.test(code)) {
-    throw ApplicationFailure.nonRetryable(
-      `The database refused the order: ${(err as Error).message}`,
-      'COMMIT_REFUSED',
-    );
+    refuse('COMMIT_REFUSED', `The database refused the order: ${(err as Error).message}`);
   }
   throw err;
 }
 
 /** Nothing was inserted: either this purchase was recorded before, or the product is gone. */
 async function existingOrder(pool: Pool, request: PurchaseRequest): Promise<CommittedOrder> {
-  const found = await pool.query<{ id: number }>('SELECT id FROM orders WHERE tracking_id = $1', [request.trackingId]);
-  if (found.rowCount === 0) {
-    throw ApplicationFailure.nonRetryable(`Product ${request.productId} does not exist`, 'PRODUCT_NOT_FOUND');
-  }
-  return { orderId: found.rows[0].id };
+  const found = await findOrder(pool, request.trackingId);
+  if (!found) refuse('PRODUCT_NOT_FOUND', `Product ${request.productId} does not exist`);
+  return found;
+}
+
+async function findOrder(db: Pool | PoolClient, trackingId: string): Promise<CommittedOrder | undefined> {
+  const found = await db.query<{ id: number }>('SELECT id FROM orders WHERE tracking_id = $1', [trackingId]);
+  return found.rowCount === 0 ? undefined : { orderId: found.rows[0].id };
+}
+
+/**
+ * Gives a purchase up for good, unless its order exists: then that order is
+ * returned and nothing is voided. Under the product's row lock, so a commit
+ * still running either finished before (its order is found) or sees the void
+ * and rolls back. Idempotent.
+ */
+export async function voidPurchase(pool: Pool, request: PurchaseRequest): Promise<CommittedOrder | undefined> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT 1 FROM product WHERE id = $1 FOR UPDATE', [request.productId]);
+    const order = await findOrder(client, request.trackingId);
+    if (order) return order;
+    await client.query('INSERT INTO purchase_voids (tracking_id) VALUES ($1) ON CONFLICT DO NOTHING', [
+      request.trackingId,
+    ]);
+    return undefined;
+  });
 }

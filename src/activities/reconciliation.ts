@@ -1,19 +1,23 @@
 /**
  * Keeps Redis honest against PostgreSQL. Runs on a Temporal Schedule every
- * minute and on demand (admin API, or the admission gate when Redis has lost
- * a product).
+ * minute and on demand (admin API, a restock or the admission gate finding
+ * that Redis lost a product).
  */
 import { log, metricMeter } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Pool } from 'pg';
-import { inTransaction } from '../clients/postgres';
-import { workflowIdFor } from '../domain/purchase';
-import type { Inventory } from '../inventory/inventory';
+import type { Pool, PoolClient } from 'pg';
+import { inTransaction, withAdvisoryLock } from '../clients/postgres';
+import { workflowIdFor, type PurchaseRequest } from '../domain/purchase';
+import { stockLockName, type Inventory, type RebuildState, type StockSnapshot } from '../inventory/inventory';
+import type { StockEvent } from '../stock-events/topology';
+import { releaseReservation } from './release-reservation';
 
 export interface ReconciliationDeps {
   pool: Pool;
   inventory: Inventory;
   temporal: Client;
+  /** Tells subscribers every change of available stock (throttled; never waits). */
+  broadcast: (event: StockEvent) => void;
 }
 
 export interface ProductReconciliation {
@@ -26,53 +30,116 @@ export interface ProductReconciliation {
   orphansReleased: number;
 }
 
-interface Order {
-  trackingId: string;
-  userId: string;
-  quantity: number;
-}
-
-interface TruthSnapshot {
-  stock: number;
-  maxPerUser: number;
-  orders: Order[];
-}
-
 /** A reservation younger than this may belong to a purchase the API is still starting. */
 const ORPHAN_GRACE_MS = 60_000;
 
-export function createReconciliationActivities({ pool, inventory, temporal }: ReconciliationDeps) {
-  /** Stock and orders read in one snapshot, so they agree with each other. */
-  async function truth(productId: number): Promise<TruthSnapshot | undefined> {
-    return inTransaction(pool, async (client) => {
+export function createReconciliationActivities({ pool, inventory, temporal, broadcast }: ReconciliationDeps) {
+  const announce = (productId: number, snapshot: StockSnapshot) =>
+    broadcast({ productId, ...snapshot, ts: Date.now() });
+
+  /** Reads in one REPEATABLE READ snapshot, so that everything read agrees. */
+  const inSnapshot = <T>(work: (client: PoolClient) => Promise<T>) =>
+    inTransaction(pool, async (client) => {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      return work(client);
+    });
+
+  async function committedAmong(client: PoolClient, trackingIds: string[]): Promise<Set<string>> {
+    if (trackingIds.length === 0) return new Set();
+    const { rows } = await client.query<{ trackingId: string }>(
+      'SELECT tracking_id AS "trackingId" FROM orders WHERE tracking_id = ANY($1::uuid[])',
+      [trackingIds],
+    );
+    return new Set(rows.map((r) => r.trackingId));
+  }
+
+  /** Purchases of the product whose workflow still runs: their units are in flight. */
+  async function runningPurchases(productId: number): Promise<PurchaseRequest[]> {
+    const running: PurchaseRequest[] = [];
+    const query = `WorkflowType = 'purchase' AND ExecutionStatus = 'Running' AND ProductId = '${productId}'`;
+    for await (const execution of temporal.workflow.list({ query })) {
+      const memo = (execution.memo ?? {}) as { userId?: string; quantity?: number };
+      if (!memo.userId || !memo.quantity) continue;
+      const trackingId = execution.workflowId.replace(/^purchase-/, '');
+      running.push({ trackingId, productId, userId: memo.userId, quantity: memo.quantity });
+    }
+    return running;
+  }
+
+  /**
+   * What Redis must hold for a product it lost. Running purchases are listed
+   * before the snapshot is taken: a purchase that commits in between is then
+   * in the snapshot's orders, and one still running is in the list.
+   */
+  async function rebuildState(productId: number): Promise<RebuildState | undefined> {
+    const running = await runningPurchases(productId);
+    return inSnapshot(async (client) => {
       const product = await client.query<{ stock: number; maxPerUser: number }>(
         'SELECT stock_quantity AS stock, max_per_user AS "maxPerUser" FROM product WHERE id = $1',
         [productId],
       );
       if (product.rowCount === 0) return undefined;
-      const orders = await client.query<Order>(
-        'SELECT tracking_id AS "trackingId", user_id AS "userId", quantity FROM orders WHERE product_id = $1',
+      const ordered = await client.query<{ userId: string; units: number }>(
+        'SELECT user_id AS "userId", SUM(quantity)::int AS units FROM orders WHERE product_id = $1 GROUP BY user_id',
         [productId],
       );
-      return { ...product.rows[0], orders: orders.rows };
+      const committed = await committedAmong(
+        client,
+        running.map((r) => r.trackingId),
+      );
+      return {
+        ...product.rows[0],
+        committed: Object.fromEntries(ordered.rows.map((r) => [r.userId, r.units])),
+        inFlight: running.filter((r) => !committed.has(r.trackingId)),
+      };
     });
   }
 
-  /** Purchases of the product whose workflow still runs: their units are in flight. */
-  async function runningPurchases(productId: number): Promise<Order[]> {
-    const running: Order[] = [];
-    const query = `WorkflowType = 'purchase' AND ExecutionStatus = 'Running' AND ProductId = '${productId}'`;
-    for await (const execution of temporal.workflow.list({ query })) {
-      const memo = (execution.memo ?? {}) as { userId?: string; quantity?: number };
-      if (!memo.userId || !memo.quantity) continue;
-      running.push({
-        trackingId: execution.workflowId.replace(/^purchase-/, ''),
-        userId: memo.userId,
-        quantity: memo.quantity,
-      });
+  async function rebuild(productId: number): Promise<ProductReconciliation | undefined> {
+    const state = await rebuildState(productId);
+    const rebuilt = state && (await inventory.rebuild(productId, state));
+    if (!rebuilt) return undefined;
+    announce(productId, rebuilt);
+    log.warn('Redis had lost the product; rebuilt from PostgreSQL and purchases in flight', {
+      productId,
+      available: rebuilt.available,
+    });
+    return { productId, action: 'REBUILT', drift: 0, available: rebuilt.available, orphansReleased: 0 };
+  }
+
+  /**
+   * Repairs available stock from a snapshot. The Redis clock is read before
+   * the snapshot and the reservations after it, so reconcile.lua can tell
+   * which of them the snapshot counted (see there).
+   */
+  async function repair(productId: number): Promise<ProductReconciliation | undefined> {
+    const snapshotAt = await inventory.now();
+    const truth = await inSnapshot(async (client) => {
+      const product = await client.query<{ stock: number }>(
+        'SELECT stock_quantity AS stock FROM product WHERE id = $1',
+        [productId],
+      );
+      if (product.rowCount === 0) return undefined;
+      const committed = await committedAmong(client, await inventory.reservationIds(productId));
+      return { stock: product.rows[0].stock, committed: [...committed] };
+    });
+    if (!truth) return undefined;
+    const drift = await inventory.reconcile(productId, truth.stock, snapshotAt, truth.committed);
+    if (!drift) return rebuild(productId);
+    metricMeter
+      .createGauge(
+        'pulsecart_stock_drift',
+        'int',
+        'units',
+        'Units Redis offered beyond PostgreSQL at the last reconciliation',
+      )
+      .withTags({ productId: String(productId) })
+      .set(drift.drift);
+    if (drift.drift !== 0) {
+      announce(productId, drift);
+      log.warn('stock drift repaired', { productId, ...drift });
     }
-    return running;
+    return { productId, action: 'RECONCILED', drift: drift.drift, available: drift.available, orphansReleased: 0 };
   }
 
   async function purchaseHasEnded(trackingId: string): Promise<boolean> {
@@ -85,36 +152,20 @@ export function createReconciliationActivities({ pool, inventory, temporal }: Re
     }
   }
 
-  async function hasOrder(trackingId: string): Promise<boolean> {
-    const found = await pool.query('SELECT 1 FROM orders WHERE tracking_id = $1', [trackingId]);
-    return (found.rowCount ?? 0) > 0;
-  }
-
-  async function releaseOrphans(productId: number, committed: Set<string>): Promise<number> {
-    const now = Date.now();
+  /** Reservations whose purchase no longer runs (or never started) and that no order holds: given back. */
+  async function releaseOrphans(productId: number): Promise<number> {
+    const now = await inventory.now();
     const candidates = (await inventory.heldReservations(productId)).filter(
-      (r) => !committed.has(r.trackingId) && now - r.reservedAt > ORPHAN_GRACE_MS,
+      (r) => now - r.reservedAt > ORPHAN_GRACE_MS,
     );
     let released = 0;
     for (const r of candidates) {
-      // Once its workflow has ended no commit can come: the order check after it is final.
-      if (!(await purchaseHasEnded(r.trackingId)) || (await hasOrder(r.trackingId))) continue;
-      const { outcome } = await inventory.release(productId, r.trackingId);
-      if (outcome === 'RELEASED') released += 1;
+      if (!(await purchaseHasEnded(r.trackingId))) continue;
+      const outcome = await releaseReservation({ pool, inventory, broadcast }, { ...r, productId });
+      if (outcome.orderId === undefined) released += 1;
     }
+    if (released > 0) log.warn('orphan reservations released', { productId, released });
     return released;
-  }
-
-  async function rebuild(productId: number, snapshot: TruthSnapshot): Promise<ProductReconciliation | undefined> {
-    const committed = new Set(snapshot.orders.map((o) => o.trackingId));
-    const inFlight = (await runningPurchases(productId)).filter((p) => !committed.has(p.trackingId));
-    const held = [
-      ...snapshot.orders.map((o) => ({ ...o, inFlight: false })),
-      ...inFlight.map((p) => ({ ...p, inFlight: true })),
-    ];
-    const available = await inventory.rebuild(productId, snapshot.stock, snapshot.maxPerUser, held);
-    if (available === undefined) return undefined;
-    return { productId, action: 'REBUILT', drift: 0, available, orphansReleased: 0 };
   }
 
   return {
@@ -123,37 +174,11 @@ export function createReconciliationActivities({ pool, inventory, temporal }: Re
       return rows.map((r) => r.id);
     },
 
+    /** Restocks hold the same lock between their PostgreSQL commit and their Redis adjust. */
     async reconcileProduct(productId: number): Promise<ProductReconciliation | undefined> {
-      if (!(await inventory.snapshot(productId))) {
-        const snapshot = await truth(productId);
-        const rebuilt = snapshot && (await rebuild(productId, snapshot));
-        if (rebuilt) {
-          log.warn('Redis had lost the product; rebuilt from PostgreSQL and purchases in flight', { ...rebuilt });
-          return rebuilt;
-        }
-      }
-      const before = await truth(productId);
-      if (!before) return undefined;
-      const orphansReleased = await releaseOrphans(productId, new Set(before.orders.map((o) => o.trackingId)));
-      // A fresh snapshot: releasing orphans and purchases meanwhile moved stock.
-      const snapshot = (await truth(productId)) ?? before;
-      const drift = await inventory.reconcile(
-        productId,
-        snapshot.stock,
-        snapshot.orders.map((o) => o.trackingId),
-      );
-      metricMeter
-        .createGauge(
-          'pulsecart_stock_drift',
-          'int',
-          'units',
-          'Units Redis offered beyond PostgreSQL at the last reconciliation',
-        )
-        .withTags({ productId: String(productId) })
-        .set(drift.drift);
-      if (drift.drift !== 0 || orphansReleased > 0)
-        log.warn('stock drift repaired', { productId, ...drift, orphansReleased });
-      return { productId, action: 'RECONCILED', drift: drift.drift, available: drift.available, orphansReleased };
+      const orphansReleased = (await inventory.snapshot(productId)) ? await releaseOrphans(productId) : 0;
+      const result = await withAdvisoryLock(pool, stockLockName(productId), () => repair(productId));
+      return result && { ...result, orphansReleased };
     },
   };
 }

@@ -6,9 +6,10 @@ import type { Pool } from 'pg';
 import { Catalog } from '../catalog/products';
 import type { Amqp } from '../clients/amqp';
 import type { Config } from '../config';
-import { Inventory } from '../inventory/inventory';
+import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
+import type { EventPublisher } from '../stock-events/coalescing-publisher';
 import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
 import { observeClients, type ApiMetrics } from './metrics';
@@ -21,6 +22,7 @@ import { requestId } from './middleware/request-id';
 import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
 import { openApiRoutes } from './openapi/routes';
 import { AdmissionGate } from './purchases/admission';
+import { IdempotencyKeys } from './purchases/idempotency';
 import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
@@ -32,46 +34,93 @@ import { storefrontRoutes } from './storefront/pages';
 import { stockStreamRoutes } from './stream/stock-stream-route';
 import type { StockStreams } from './stream/stock-streams';
 
-export interface AppDeps {
-  config: Pick<
-    Config,
-    | 'JWT_SECRET'
-    | 'TEMPORAL_TASK_QUEUE'
-    | 'SYNC_DEADLINE_MS'
-    | 'SOLD_OUT_CACHE_MS'
-    | 'SSE_RETRY_MS'
-    | 'WEB_ASSETS_DIR'
-    | 'TEMPORAL_UI_URL'
-    | 'TEMPORAL_NAMESPACE'
-  > &
-    TokenConfig &
-    RateLimitConfig &
-    HttpGuardConfig;
+/** The clients every part of the API shares, each created once by the entry point. */
+export interface ApiClients {
   pool: Pool;
   redis: Redis;
   amqp: Amqp;
   temporal: Client;
+  /** Redis' stock scripts: one per process, shared with the stock fan-out. */
+  inventory: Inventory;
+}
+
+export type ApiConfig = Pick<
+  Config,
+  | 'JWT_SECRET'
+  | 'TEMPORAL_TASK_QUEUE'
+  | 'SYNC_DEADLINE_MS'
+  | 'SOLD_OUT_CACHE_MS'
+  | 'IDEMPOTENCY_KEY_TTL_S'
+  | 'SSE_RETRY_MS'
+  | 'WEB_ASSETS_DIR'
+  | 'TEMPORAL_UI_URL'
+  | 'TEMPORAL_NAMESPACE'
+> &
+  TokenConfig &
+  RateLimitConfig &
+  HttpGuardConfig;
+
+/** What the routes are built from: the API's services over its clients. */
+export interface ApiServices {
+  catalog: Catalog;
+  purchases: PurchaseService;
+  reconciliation: ReconciliationClient;
+  /** Confirmed publishes of stock events (admin changes, units the API gives back). */
+  publisher: EventPublisher;
+  report: OperatorReport;
+}
+
+/** Builds each of the API's services once, from its clients. */
+export function createApiServices(
+  config: ApiConfig,
+  { pool, redis, amqp, temporal, inventory }: ApiClients,
+  { logger, metrics }: { logger: Logger; metrics: ApiMetrics },
+): ApiServices {
+  const publisher = countedPublisher(new StockPublisher(amqp.channel), (outcome) =>
+    metrics.stockPublishes.inc({ outcome }),
+  );
+  const reconciliation = new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE);
+  const catalog = new Catalog({ pool, inventory, requestReconciliation: (id) => reconciliation.request(id) });
+  const gate = new AdmissionGate(inventory, config.SOLD_OUT_CACHE_MS, {
+    productExists: (id) => catalog.exists(id),
+    requestRebuild: (id) => reconciliation.request(id),
+  });
+  const purchases = new PurchaseService({
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    gate,
+    idempotencyKeys: new IdempotencyKeys(redis, config.IDEMPOTENCY_KEY_TTL_S),
+    inventory,
+    publisher,
+    metrics,
+    logger,
+    syncDeadlineMs: config.SYNC_DEADLINE_MS,
+  });
+  const report = new OperatorReport({
+    pool,
+    inventory,
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
+  return { catalog, purchases, reconciliation, publisher, report };
+}
+
+export interface AppDeps {
+  config: ApiConfig;
+  clients: ApiClients;
+  services: ApiServices;
   logger: Logger;
   metrics: ApiMetrics;
   /** This instance's open stock streams, fed from RabbitMQ (see stream/fan-out.ts). */
   streams: StockStreams;
 }
 
-/** Builds the HTTP API from its clients; tests build it with real ones on port 0. */
-export function createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams }: AppDeps): Koa {
-  const inventory = new Inventory(redis);
-  const publisher = countedPublisher(new StockPublisher(amqp.channel), (outcome) =>
-    metrics.stockPublishes.inc({ outcome }),
-  );
+/** Wires the HTTP API from services built once by the entry point; tests build it with theirs on port 0. */
+export function createApp({ config, clients, services, logger, metrics, streams }: AppDeps): Koa {
+  const { pool, redis, amqp, temporal, inventory } = clients;
+  const { catalog, purchases, reconciliation, publisher, report } = services;
   observeClients(metrics.registry, { pool, redis });
   const auth = authenticate(tokenVerifier(config));
-  const catalog = new Catalog(pool, inventory);
-  const reconciliation = new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE);
-  const gate = new AdmissionGate(inventory, metrics, config.SOLD_OUT_CACHE_MS, {
-    productExists: (id) => catalog.exists(id),
-    requestRebuild: (id) => reconciliation.request(id),
-  });
-  const purchases = new PurchaseService({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, gate, inventory, metrics });
 
   const app = new Koa();
   app.use(requestId);
@@ -83,23 +132,9 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
     productRoutes({ catalog, publisher, authenticate: auth, logger }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
-    purchaseRoutes({
-      purchases,
-      metrics,
-      authenticate: auth,
-      rateLimits: purchaseRateLimits(redis, config, logger),
-      syncDeadlineMs: config.SYNC_DEADLINE_MS,
-    }),
+    purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
-    operatorRoutes({
-      report: new OperatorReport({
-        pool,
-        inventory,
-        temporalUiUrl: config.TEMPORAL_UI_URL,
-        namespace: config.TEMPORAL_NAMESPACE,
-      }),
-      authenticate: auth,
-    }),
+    operatorRoutes({ report, authenticate: auth }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),
   ];

@@ -7,7 +7,7 @@ import { connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
-import { createApp } from './app';
+import { createApiServices, createApp } from './app';
 import { HttpDrain } from './http-drain';
 import { createApiMetrics } from './metrics';
 import { startStockFanOut } from './stream/fan-out';
@@ -27,8 +27,10 @@ async function run(): Promise<void> {
   const amqp = await connectAmqp(config, logger);
   const temporal = await connectTemporal(config);
   const metrics = createApiMetrics();
-  const fanOut = await startStockFanOut({ amqp, inventory: new Inventory(redis), config, logger, metrics });
-  const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
+  const clients = { pool, redis, amqp, temporal, inventory: new Inventory(redis) };
+  const fanOut = await startStockFanOut({ amqp, inventory: clients.inventory, config, logger, metrics });
+  const services = createApiServices(config, clients, { logger, metrics });
+  const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
   const server = app.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ url: `http://127.0.0.1:${port}`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');

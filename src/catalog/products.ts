@@ -3,9 +3,9 @@
  * Redis (the gate). Admin writes go to PostgreSQL first, then Redis.
  */
 import type { Pool, PoolClient } from 'pg';
-import { inTransaction } from '../clients/postgres';
+import { inTransaction, withAdvisoryLock } from '../clients/postgres';
 import { AppError } from '../domain/errors';
-import type { Inventory, StockSnapshot } from '../inventory/inventory';
+import { stockLockName, type Inventory, type StockSnapshot } from '../inventory/inventory';
 import { recordAdminAction, type AdminActor } from './audit-log';
 
 export interface Product {
@@ -27,26 +27,54 @@ export interface NewProduct {
 const COLUMNS = 'id, name, price, stock_quantity AS stock, max_per_user AS "maxPerUser"';
 const UNIQUE_VIOLATION = '23505';
 
+export interface CatalogDeps {
+  pool: Pool;
+  inventory: Inventory;
+  /** Asks reconciliation to bring Redis in line with PostgreSQL for this product soon (a rebuild if it lost it). */
+  requestReconciliation: (productId: number) => Promise<void>;
+}
+
+/** A product change and, when Redis took it, the stock it holds now (for subscribers). */
+export interface ProductChange {
+  product: Product;
+  snapshot?: StockSnapshot;
+}
+
 export class Catalog {
-  constructor(
-    private readonly pool: Pool,
-    private readonly inventory: Inventory,
-  ) {}
+  constructor(private readonly deps: CatalogDeps) {}
 
   /** Inserts the product and its audit record in one transaction, then opens its stock in Redis. */
-  async create(product: NewProduct, actor: AdminActor): Promise<Product> {
-    const created = await inTransaction(this.pool, async (client) => {
+  async create(product: NewProduct, actor: AdminActor): Promise<ProductChange> {
+    const created = await inTransaction(this.deps.pool, async (client) => {
       const row = await insertProduct(client, product);
       await recordAdminAction(client, actor, { action: 'product.create', productId: row.id, before: null, after: row });
       return row;
     });
-    await this.inventory.load(created.id, created.stock, created.maxPerUser);
-    return created;
+    const snapshot = await this.deps.inventory.load(created.id, created.stock, created.maxPerUser);
+    return { product: created, snapshot };
   }
 
-  /** Sets the stock; Redis moves by the same difference so reservations in flight keep their units. */
-  async restock(id: number, stock: number, actor: AdminActor): Promise<{ product: Product; snapshot: StockSnapshot }> {
-    const { product, previous } = await inTransaction(this.pool, async (client) => {
+  /**
+   * Sets the stock; Redis moves by the same difference so reservations in
+   * flight keep their units. Holds the product's stock lock from the
+   * PostgreSQL commit to the Redis adjust, so that a reconciliation snapshot
+   * never falls between them. When Redis does not hold the product (it lost
+   * its data, or is out of reach), nothing is written there: reconciliation
+   * rebuilds it from PostgreSQL, this restock included.
+   */
+  async restock(id: number, stock: number, actor: AdminActor): Promise<ProductChange> {
+    const change = await withAdvisoryLock(this.deps.pool, stockLockName(id), async () => {
+      const product = await this.setStock(id, stock, actor);
+      const snapshot = await this.deps.inventory.adjust(id, product.stock - product.previous).catch(() => undefined);
+      return { product: product.after, snapshot };
+    });
+    // The minute schedule would get there too: a Temporal hiccup here must not fail a committed restock.
+    if (!change.snapshot) await this.deps.requestReconciliation(id).catch(() => undefined);
+    return change;
+  }
+
+  private async setStock(id: number, stock: number, actor: AdminActor) {
+    return inTransaction(this.deps.pool, async (client) => {
       const locked = await client.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1 FOR UPDATE`, [id]);
       if (locked.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
       const updated = await client.query<Product>(
@@ -55,21 +83,19 @@ export class Catalog {
       );
       const [before, after] = [locked.rows[0], updated.rows[0]];
       await recordAdminAction(client, actor, { action: 'product.restock', productId: id, before, after });
-      return { product: after, previous: before.stock };
+      return { after, stock: after.stock, previous: before.stock };
     });
-    const snapshot = await this.inventory.adjust(id, stock - previous);
-    return { product, snapshot };
   }
 
   async exists(id: number): Promise<boolean> {
-    const found = await this.pool.query('SELECT 1 FROM product WHERE id = $1', [id]);
+    const found = await this.deps.pool.query('SELECT 1 FROM product WHERE id = $1', [id]);
     return (found.rowCount ?? 0) > 0;
   }
 
   async find(id: number): Promise<Product & { available: number | null }> {
-    const found = await this.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
+    const found = await this.deps.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
     if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
-    const snapshot = await this.inventory.snapshot(id);
+    const snapshot = await this.deps.inventory.snapshot(id);
     return { ...found.rows[0], available: snapshot?.available ?? null };
   }
 }

@@ -20,18 +20,57 @@ export function createPool(
   return pool;
 }
 
-/** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction: committed when it returns, rolled back when
+ * it throws. Aborting `signal` closes the connection, which rolls back whatever
+ * it had not committed yet, and the call rejects.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  signal?.throwIfAborted();
   const client = await pool.connect();
+  let closed = false;
+  const close = () => {
+    closed = true;
+    client.release(new Error('transaction aborted'));
+  };
+  signal?.addEventListener('abort', close, { once: true });
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (!closed) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    signal?.removeEventListener('abort', close);
+    if (!closed) client.release();
+  }
+}
+
+/**
+ * Runs `work` holding a PostgreSQL advisory lock named `name`, on a connection
+ * of its own, released when `work` settles (or with the connection, if the
+ * process dies). Serializes work across every process that shares the database.
+ */
+export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, work: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  try {
+    return await work();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]).then(
+      () => client.release(),
+      (err: Error) => client.release(err),
+    );
   }
 }

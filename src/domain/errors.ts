@@ -20,6 +20,7 @@ export const rejectionMessages: Record<string, string> = {
   INSUFFICIENT_STOCK: 'Not enough stock left for this quantity.',
   PURCHASE_LIMIT: 'This purchase would exceed the per-buyer limit for this product.',
   PRODUCT_NOT_FOUND: 'No such product.',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used for another request; use a new key for a new purchase.',
   COMMIT_FAILED: 'The purchase could not be recorded; nothing was charged and the stock was released.',
   STOCK_UNAVAILABLE: 'Stock could not be reserved right now; nothing was charged. Please retry.',
 };

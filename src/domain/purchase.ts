@@ -3,8 +3,12 @@
 export const PURCHASE_STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'FAILED'] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
-/** Why a purchase was turned down: these are also the API's 409 error codes. */
-export type RejectionReason = 'SOLD_OUT' | 'INSUFFICIENT_STOCK' | 'PURCHASE_LIMIT' | 'PRODUCT_NOT_FOUND';
+/** Why a purchase was turned down: these are also the API's 404/409/422 error codes. */
+export type RejectionReason =
+  'SOLD_OUT' | 'INSUFFICIENT_STOCK' | 'PURCHASE_LIMIT' | 'PRODUCT_NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED';
+
+/** Why a purchase failed; nothing was taken, and the buyer may retry. */
+export type FailureReason = 'COMMIT_FAILED' | 'STOCK_UNAVAILABLE';
 
 export interface PurchaseRequest {
   trackingId: string;
@@ -19,8 +23,8 @@ export interface PurchaseOutcome {
   productId: number;
   quantity: number;
   orderId?: number;
-  /** Why it was not confirmed; FAILED ones may be retried by the buyer. */
-  reason?: RejectionReason | 'COMMIT_FAILED' | 'STOCK_UNAVAILABLE';
+  /** Why it was not confirmed. */
+  reason?: RejectionReason | FailureReason;
 }
 
 /** Operators paste a tracking id into the Temporal Web UI: the workflow id is derived from it. */

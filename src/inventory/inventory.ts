@@ -8,22 +8,21 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RejectionReason } from '../domain/purchase';
 
-export type ReserveOutcome = 'RESERVED' | 'HELD' | 'RELEASED' | RejectionReason;
-export type ReleaseOutcome = 'RELEASED' | 'ALREADY_RELEASED' | 'UNKNOWN';
+export type ReserveOutcome = 'RESERVED' | 'HELD' | 'IDEMPOTENCY_KEY_REUSED' | RejectionReason;
+export type ReleaseOutcome = 'RELEASED' | 'COMMITTED' | 'UNKNOWN' | 'MISSING';
 
 export interface ReserveResult {
   outcome: ReserveOutcome;
   available: number;
 }
 
-export interface ReleaseResult {
-  outcome: ReleaseOutcome;
-  available: number;
-}
-
 export interface StockSnapshot {
   available: number;
   version: number;
+}
+
+export interface ReleaseResult extends StockSnapshot {
+  outcome: ReleaseOutcome;
 }
 
 export interface Reservation {
@@ -41,29 +40,49 @@ export function productKeys(productId: number): Keys {
   return [`${tag}:stock`, `${tag}:holders`, `${tag}:reservations`];
 }
 
-type Keys = [stock: string, holders: string, reservations: string];
-
-interface InventoryCommands {
-  reserveStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[string, number]>;
-  releaseStock(...keysAndArgs: [...Keys, string]): Promise<[string, number]>;
-  reconcileStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[number, number, number]>;
-  rebuildStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[string, number]>;
+/**
+ * The PostgreSQL advisory lock that restocks and reconciliation hold while
+ * they carry a PostgreSQL change or snapshot over to Redis, so that neither
+ * undoes nor repeats the other's work.
+ */
+export function stockLockName(productId: number): string {
+  return `stock-sync:${productId}`;
 }
 
-/** A reservation as Redis holds it, for reconciliation. */
+type Keys = [stock: string, holders: string, reservations: string];
+type Reply = [outcome: string, available: number, version: number];
+
+interface InventoryCommands {
+  reserveStock(...keysAndArgs: [...Keys, string, string, number]): Promise<[string, number]>;
+  releaseStock(...keysAndArgs: [...Keys, string]): Promise<Reply>;
+  settleStock(...keysAndArgs: [...Keys, string]): Promise<Reply>;
+  adjustStock(stock: string, delta: number): Promise<Reply>;
+  reconcileStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<[string, number, number, number, number]>;
+  rebuildStock(...keysAndArgs: [...Keys, ...(string | number)[]]): Promise<Reply>;
+}
+
+/** A reservation whose purchase is still in flight, for reconciliation. */
 export interface HeldReservation {
   trackingId: string;
   userId: string;
   quantity: number;
-  /** When it was made (ms); 0 when rebuilt after Redis lost its data. */
+  /** When it was made (ms, Redis time); when Redis lost its data, when it was rebuilt. */
   reservedAt: number;
 }
 
-export interface Drift {
+export interface Drift extends StockSnapshot {
   /** Units Redis offered beyond the truth (negative: units it withheld). */
   drift: number;
-  available: number;
   inFlight: number;
+}
+
+/** What PostgreSQL and Temporal say a product's hot state must be, for a rebuild. */
+export interface RebuildState {
+  stock: number;
+  maxPerUser: number;
+  /** Units each buyer has ordered. */
+  committed: Record<string, number>;
+  inFlight: Reservation[];
 }
 
 /**
@@ -73,12 +92,16 @@ export interface Drift {
  */
 const freshVersion = () => Date.now() * 1000;
 
+const snapshotOf = ([, available, version]: Reply): StockSnapshot => ({ available, version });
+
 export class Inventory {
   private readonly redis: Redis & InventoryCommands;
 
   constructor(redis: Redis) {
     redis.defineCommand('reserveStock', { numberOfKeys: 3, lua: script('reserve.lua') });
     redis.defineCommand('releaseStock', { numberOfKeys: 3, lua: script('release.lua') });
+    redis.defineCommand('settleStock', { numberOfKeys: 3, lua: script('settle.lua') });
+    redis.defineCommand('adjustStock', { numberOfKeys: 1, lua: script('adjust.lua') });
     redis.defineCommand('reconcileStock', { numberOfKeys: 3, lua: script('reconcile.lua') });
     redis.defineCommand('rebuildStock', { numberOfKeys: 3, lua: script('rebuild.lua') });
     this.redis = redis as Redis & InventoryCommands;
@@ -91,15 +114,20 @@ export class Inventory {
       r.trackingId,
       r.userId,
       r.quantity,
-      Date.now(),
     );
     return { outcome: outcome as ReserveOutcome, available };
   }
 
-  /** Idempotent: a reservation is given back at most once. */
+  /** Gives an in-flight reservation's units back, at most once, and forgets it; a committed one keeps them. */
   async release(productId: number, trackingId: string): Promise<ReleaseResult> {
-    const [outcome, available] = await this.redis.releaseStock(...productKeys(productId), trackingId);
-    return { outcome: outcome as ReleaseOutcome, available };
+    const reply = await this.redis.releaseStock(...productKeys(productId), trackingId);
+    return { outcome: reply[0] as ReleaseOutcome, ...snapshotOf(reply) };
+  }
+
+  /** Marks a reservation committed (its order holds the units) and reads the stock after it. */
+  async settle(productId: number, trackingId: string): Promise<StockSnapshot | undefined> {
+    const reply = await this.redis.settleStock(...productKeys(productId), trackingId);
+    return reply[0] === 'MISSING' ? undefined : snapshotOf(reply);
   }
 
   /**
@@ -112,16 +140,25 @@ export class Inventory {
   }
 
   /** Starts a product's hot state afresh (admin create). */
-  async load(productId: number, available: number, maxPerUser: number): Promise<void> {
+  async load(productId: number, available: number, maxPerUser: number): Promise<StockSnapshot> {
     const [stock, holders, reservations] = productKeys(productId);
-    await this.redis
-      .multi()
-      .del(holders, reservations)
-      .hset(stock, { available, maxPerUser, version: freshVersion() })
-      .exec();
+    const version = freshVersion();
+    await this.redis.multi().del(holders, reservations).hset(stock, { available, maxPerUser, version }).exec();
+    return { available, version };
   }
 
-  /** Every reservation still held (committed or in flight). */
+  /** Redis' clock (ms): reservations are stamped with it, so reconciliation compares against the same clock. */
+  async now(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** Tracking ids of every reservation Redis holds for the product, in flight or recently settled. */
+  async reservationIds(productId: number): Promise<string[]> {
+    return this.redis.hkeys(productKeys(productId)[2]);
+  }
+
+  /** Reservations whose purchase is still in flight (not settled). */
   async heldReservations(productId: number): Promise<HeldReservation[]> {
     const all = await this.redis.hgetall(productKeys(productId)[2]);
     return Object.entries(all).flatMap(([trackingId, state]) => {
@@ -131,43 +168,49 @@ export class Inventory {
     });
   }
 
-  /** Sets available stock from a PostgreSQL snapshot: its stock and the tracking ids it has orders for. */
-  async reconcile(productId: number, pgStock: number, committed: string[]): Promise<Drift> {
-    const [drift, available, inFlight] = await this.redis.reconcileStock(
+  /**
+   * Sets available stock from a PostgreSQL snapshot: its stock, the Redis time
+   * read before it was taken, and which of the product's reservations have an
+   * order in it. Undefined when Redis does not hold the product (rebuild it).
+   */
+  async reconcile(
+    productId: number,
+    pgStock: number,
+    snapshotAt: number,
+    committed: string[],
+  ): Promise<Drift | undefined> {
+    const [outcome, drift, available, inFlight, version] = await this.redis.reconcileStock(
       ...productKeys(productId),
       pgStock,
+      snapshotAt,
       ...committed,
     );
-    return { drift, available, inFlight };
+    return outcome === 'MISSING' ? undefined : { drift, available, inFlight, version };
   }
 
   /**
-   * Loads a product Redis lost: PostgreSQL's stock and the reservations that
-   * must be held again (every order, and every purchase still in flight).
-   * Returns undefined when the product's stock was there after all.
+   * Loads a product Redis lost from what PostgreSQL and Temporal say. Returns
+   * undefined when the product's stock was there after all.
    */
-  async rebuild(
-    productId: number,
-    pgStock: number,
-    maxPerUser: number,
-    held: { trackingId: string; userId: string; quantity: number; inFlight: boolean }[],
-  ): Promise<number | undefined> {
-    const entries = held.map((r) => ({ t: r.trackingId, u: r.userId, q: r.quantity, f: r.inFlight }));
-    const [outcome, available] = await this.redis.rebuildStock(
+  async rebuild(productId: number, state: RebuildState): Promise<StockSnapshot | undefined> {
+    const inFlight = state.inFlight.map((r) => ({ t: r.trackingId, u: r.userId, q: r.quantity }));
+    const reply = await this.redis.rebuildStock(
       ...productKeys(productId),
-      pgStock,
-      maxPerUser,
+      state.stock,
+      state.maxPerUser,
       freshVersion(),
-      JSON.stringify(entries),
+      JSON.stringify({ committed: state.committed, inFlight }),
     );
-    return outcome === 'REBUILT' ? available : undefined;
+    return reply[0] === 'REBUILT' ? snapshotOf(reply) : undefined;
   }
 
-  /** Moves available stock by a restock's difference; reservations in flight keep their units. */
-  async adjust(productId: number, delta: number): Promise<StockSnapshot> {
-    const [stock] = productKeys(productId);
-    const replies = await this.redis.multi().hincrby(stock, 'available', delta).hincrby(stock, 'version', 1).exec();
-    const [[, available], [, version]] = replies as [[null, number], [null, number]];
-    return { available, version };
+  /**
+   * Moves available stock by a restock's difference; reservations in flight
+   * keep their units. Undefined when Redis does not hold the product: nothing
+   * is written, and the caller asks for a rebuild.
+   */
+  async adjust(productId: number, delta: number): Promise<StockSnapshot | undefined> {
+    const reply = await this.redis.adjustStock(productKeys(productId)[0], delta);
+    return reply[0] === 'MISSING' ? undefined : snapshotOf(reply);
   }
 }

@@ -1,32 +1,40 @@
--- Repairs a product's hot stock against a consistent PostgreSQL snapshot.
--- KEYS: 1 stock hash, 2 units held per user, 3 reservations
--- ARGV: 1 PostgreSQL stock_quantity, 2.. tracking ids that have an order
--- Held reservations without an order are in flight: what is available must be
--- PostgreSQL's stock minus them. This holds whatever commits or releases ran
--- since the snapshot, because each moves units between the two terms.
--- Holders are recounted from the held reservations.
--- Returns {drift, available, units in flight}; drift > 0 means Redis offered too much.
+-- Repairs a product's available stock against a consistent PostgreSQL snapshot.
+-- KEYS: 1 stock hash, 2 units held per user (untouched), 3 reservations
+-- ARGV: 1 PostgreSQL stock_quantity, 2 Redis time (ms) read before the snapshot
+--       was taken, 3.. tracking ids of reservations that have an order in it
+-- What is available must be the snapshot's stock minus the units of every
+-- reservation the snapshot does not count as committed. That holds whatever
+-- reservations, commits and releases ran since the snapshot, because each moves
+-- units between the two terms. A reservation settled before the snapshot was
+-- taken is counted by it for sure, and is pruned here, so the reservations
+-- hold only what is in flight or recently settled, whatever the history.
+-- Returns {outcome, drift, available, in flight, version}; outcome is
+-- RECONCILED or MISSING (nothing written: only a rebuild makes a stock hash);
+-- drift > 0 means Redis offered too much.
+local stock = redis.call('HMGET', KEYS[1], 'available', 'version')
+if not stock[1] then return {'MISSING', 0, 0, 0, 0} end
+
+local snapshotAt = tonumber(ARGV[2])
 local committed = {}
-for i = 2, #ARGV do committed[ARGV[i]] = true end
+for i = 3, #ARGV do committed[ARGV[i]] = true end
 
 local inFlight = 0
-local holders = {}
 local all = redis.call('HGETALL', KEYS[3])
 for i = 1, #all, 2 do
-  local _, _, userId, quantity = string.find(all[i + 1], '^R|(.*)|(%d+)|%d+$')
-  if userId then
-    quantity = tonumber(quantity)
-    holders[userId] = (holders[userId] or 0) + quantity
-    if not committed[all[i]] then inFlight = inFlight + quantity end
+  local trackingId = all[i]
+  local _, _, state, quantity, at = string.find(all[i + 1], '^([RC])|.*|(%d+)|(%d+)$')
+  if state == 'C' and tonumber(at) < snapshotAt then
+    redis.call('HDEL', KEYS[3], trackingId)
+  elseif not committed[trackingId] then
+    inFlight = inFlight + tonumber(quantity)
   end
 end
 
 local expected = tonumber(ARGV[1]) - inFlight
-local drift = tonumber(redis.call('HGET', KEYS[1], 'available') or '0') - expected
+local drift = tonumber(stock[1]) - expected
+local version = tonumber(stock[2])
 if drift ~= 0 then
   redis.call('HSET', KEYS[1], 'available', expected)
-  redis.call('HINCRBY', KEYS[1], 'version', 1)
+  version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 end
-redis.call('DEL', KEYS[2])
-for userId, quantity in pairs(holders) do redis.call('HSET', KEYS[2], userId, quantity) end
-return {drift, expected, inFlight}
+return {'RECONCILED', drift, expected, inFlight, version}

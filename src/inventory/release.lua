@@ -1,16 +1,20 @@
--- Gives a reservation's units back, exactly once per tracking id.
+-- Gives a reservation's units back, exactly once per tracking id, and forgets
+-- it: a later reservation under the same tracking id starts afresh.
 -- KEYS: 1 stock hash, 2 units held per user, 3 reservations
 -- ARGV: 1 trackingId
--- Returns {outcome, available}; outcome is RELEASED, ALREADY_RELEASED or UNKNOWN.
+-- Returns {outcome, available, version}; outcome is RELEASED, COMMITTED (its
+-- order holds the units: nothing is given back), UNKNOWN (none held) or MISSING
+-- (Redis lost the product: nothing can be given back until it is rebuilt).
+local stock = redis.call('HMGET', KEYS[1], 'available', 'version')
+if not stock[1] then return {'MISSING', 0, 0} end
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
-local available = tonumber(redis.call('HGET', KEYS[1], 'available') or '0')
-if not existing then return {'UNKNOWN', available} end
-if string.sub(existing, 1, 1) == 'X' then return {'ALREADY_RELEASED', available} end
+if not existing then return {'UNKNOWN', tonumber(stock[1]), tonumber(stock[2])} end
 
-local _, _, userId, quantity = string.find(existing, '^R|(.*)|(%d+)|%d+$')
+local _, _, state, userId, quantity = string.find(existing, '^([RC])|(.*)|(%d+)|%d+$')
+if state == 'C' then return {'COMMITTED', tonumber(stock[1]), tonumber(stock[2])} end
 quantity = tonumber(quantity)
-available = redis.call('HINCRBY', KEYS[1], 'available', quantity)
-redis.call('HINCRBY', KEYS[1], 'version', 1)
+local available = redis.call('HINCRBY', KEYS[1], 'available', quantity)
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HINCRBY', KEYS[2], userId, -quantity)
-redis.call('HSET', KEYS[3], ARGV[1], 'X' .. string.sub(existing, 2))
-return {'RELEASED', available}
+redis.call('HDEL', KEYS[3], ARGV[1])
+return {'RELEASED', available, version}

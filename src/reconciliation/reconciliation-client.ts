@@ -3,13 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { ProductReconciliation } from '../activities/reconciliation';
 import type { reconcileStock } from '../workflows/reconcile';
-import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW } from '../workflows/shared';
+import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../workflows/shared';
 
 export class ReconciliationClient {
+  private readonly taskQueue: string;
+
+  /** `purchaseTaskQueue`: the purchases' task queue; reconciliation runs on the one beside it. */
   constructor(
     private readonly temporal: Client,
-    private readonly taskQueue: string,
-  ) {}
+    purchaseTaskQueue: string,
+  ) {
+    this.taskQueue = reconcileTaskQueue(purchaseTaskQueue);
+  }
 
   /**
    * Every minute, all products; a run still going when the next is due is

@@ -20,7 +20,7 @@ async function run(): Promise<void> {
   const amqp = await connectAmqp(config, logger);
   const temporal = await connectTemporal(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const { worker, publisher } = await createPurchaseWorker({
+  const worker = await createPurchaseWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -45,7 +45,7 @@ async function run(): Promise<void> {
   // close our clients. Past the grace and its force time, run() throws and the process exits 1.
   await worker.run();
   // The last trailing stock events go out before the broker connection closes.
-  await publisher.close();
+  await worker.publisher.close();
   await Promise.allSettled([
     connection.close(),
     temporal.connection.close(),

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
-import { createActivities } from '../activities';
+import { createPurchaseActivities } from '../activities/purchase';
 import { createReconciliationActivities } from '../activities/reconciliation';
 import type { Amqp } from '../clients/amqp';
 import type { Inventory } from '../inventory/inventory';
@@ -30,12 +31,19 @@ export interface PurchaseWorkerOptions {
 const SHUTDOWN_FORCE_AFTER_GRACE_MS = 5000;
 
 export interface PurchaseWorker {
-  worker: Worker;
-  /** Flush it after the worker stopped, so the last stock events go out. */
+  /** Polls both task queues until shutdown; when one worker fails, the other is stopped too. */
+  run(): Promise<void>;
+  /** Stops polling and lets what is in flight finish (shutdownGraceMs). */
+  shutdown(): void;
+  /** Flush it after the workers stopped, so the last stock events go out. */
   publisher: CoalescingPublisher;
 }
 
-/** A worker that runs the purchase and reconciliation workflows and their activities. */
+/**
+ * The purchase workflows and their activities on the purchase task queue, and
+ * reconciliation on a task queue of its own (see reconcileTaskQueue), in one
+ * process sharing one connection and one publisher.
+ */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
   const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger, shutdownGraceMs } = options;
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
@@ -46,17 +54,47 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
   );
   const confirmed = countedPublisher(new StockPublisher(amqp.channel), (outcome) => publishes.add(1, { outcome }));
   const publisher = new CoalescingPublisher(confirmed, { intervalMs: options.stockEventIntervalMs, logger });
-  const worker = await Worker.create({
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: quietBundler,
+  });
+  const common = {
     connection,
     namespace,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: {
-      ...createActivities({ pool, inventory, publisher, logger }),
-      ...createReconciliationActivities({ pool, inventory, temporal }),
-    },
+    workflowBundle,
     shutdownGraceTime: shutdownGraceMs,
     shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
-  });
-  return { worker, publisher };
+  };
+  const workers = [
+    await Worker.create({
+      ...common,
+      taskQueue,
+      activities: createPurchaseActivities({ pool, inventory, publisher, logger }),
+    }),
+    await Worker.create({
+      ...common,
+      taskQueue: reconcileTaskQueue(taskQueue),
+      activities: createReconciliationActivities({ pool, inventory, temporal, broadcast: (e) => publisher.offer(e) }),
+    }),
+  ];
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    publisher,
+    shutdown,
+    async run() {
+      await Promise.all(
+        workers.map((worker) =>
+          worker.run().catch((err) => {
+            shutdown();
+            throw err;
+          }),
+        ),
+      );
+    },
+  };
 }
+
+/** The bundler reports each build at info level; one line per worker start is enough, from the workers themselves. */
+const quietBundler = new DefaultLogger('WARN');

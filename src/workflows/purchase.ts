@@ -1,19 +1,13 @@
-import {
-  log,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  type ActivityOptions,
-} from '@temporalio/workflow';
-import type { PurchaseActivities } from '../activities';
-import type { PurchaseOutcome, PurchaseRequest, PurchaseStatus } from '../domain/purchase';
-import { PurchaseStatusAttribute, statusQuery } from './shared';
+import { log, proxyLocalActivities, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import type { PurchaseActivities } from '../activities/purchase';
+import type { FailureReason, PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
+import { PurchaseStatusAttribute } from './shared';
 
 /*
  * Every step is a local activity: it runs in the worker that runs the
  * workflow task, so a purchase costs one or two workflow tasks and a marker
  * per step instead of a task-queue round trip per activity. On a single
- * dev-server shard that is the difference that matters (see README).
+ * dev-server shard that is the difference that matters (see docs/performance.md).
  */
 
 /** Redis answers in a millisecond; retry briefly through a blip, then give up. */
@@ -30,74 +24,71 @@ const COMMIT: ActivityOptions = {
   retry: { initialInterval: '200ms', maximumInterval: '10s' },
 };
 
-/** A compensation must not be lost: retry until Redis takes it. */
+/** A compensation must not be lost: retry until PostgreSQL and Redis take it. */
 const RELEASE: ActivityOptions = {
-  startToCloseTimeout: '5s',
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 };
 
-/** Best effort: a few quick tries, then the purchase goes on without it. */
-const BROADCAST: ActivityOptions = {
+/** Best effort: the order stands either way, and reconciliation settles what this leaves. */
+const CONFIRM: ActivityOptions = {
   startToCloseTimeout: '5s',
   retry: { initialInterval: '100ms', maximumAttempts: 3 },
 };
 
-const reserveActivities = proxyLocalActivities<PurchaseActivities>(RESERVE);
-const commitActivities = proxyLocalActivities<PurchaseActivities>(COMMIT);
-const releaseActivities = proxyLocalActivities<PurchaseActivities>(RELEASE);
-const broadcastActivities = proxyLocalActivities<PurchaseActivities>(BROADCAST);
+const { reserveStock } = proxyLocalActivities<PurchaseActivities>(RESERVE);
+const { commitOrder } = proxyLocalActivities<PurchaseActivities>(COMMIT);
+const { releaseReservation } = proxyLocalActivities<PurchaseActivities>(RELEASE);
+const { confirmReservation } = proxyLocalActivities<PurchaseActivities>(CONFIRM);
 
-/** Reserve in Redis → commit in PostgreSQL → release if the commit cannot happen → broadcast. */
+/**
+ * One purchase: hold the reservation (the API's gate made it) → commit the
+ * order in PostgreSQL → settle the reservation, or, when the commit cannot
+ * happen, release it (unless the order exists after all).
+ */
 export async function purchase(request: PurchaseRequest): Promise<PurchaseOutcome> {
-  let status: PurchaseStatus = 'PENDING';
-  setHandler(statusQuery, () => status);
-
-  const finish = (outcome: Omit<PurchaseOutcome, 'trackingId' | 'productId' | 'quantity'>): PurchaseOutcome => {
-    status = outcome.status;
-    upsertSearchAttributes([{ key: PurchaseStatusAttribute, value: status }]);
-    log.info('purchase finished', { trackingId: request.trackingId, status, reason: outcome.reason });
-    return { trackingId: request.trackingId, productId: request.productId, quantity: request.quantity, ...outcome };
+  const finish = (outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>): PurchaseOutcome => {
+    upsertSearchAttributes([{ key: PurchaseStatusAttribute, value: outcome.status }]);
+    log.info('purchase finished', { trackingId: request.trackingId, status: outcome.status, reason: outcome.reason });
+    const { trackingId, productId, quantity } = request;
+    return { trackingId, productId, quantity, ...outcome };
   };
 
-  let reservation: Awaited<ReturnType<PurchaseActivities['reserveStock']>>;
+  let reserved;
   try {
-    reservation = await reserveActivities.reserveStock(request);
+    reserved = await reserveStock(request);
   } catch {
     // Redis stayed out of reach past the reserve deadline: nothing was taken.
     return finish({ status: 'FAILED', reason: 'STOCK_UNAVAILABLE' });
   }
-  if (reservation.outcome === 'RELEASED') return finish({ status: 'REJECTED', reason: 'COMMIT_FAILED' });
-  if (reservation.outcome !== 'RESERVED' && reservation.outcome !== 'HELD')
-    return finish({ status: 'REJECTED', reason: reservation.outcome });
+  if (reserved !== 'RESERVED' && reserved !== 'HELD') return finish({ status: 'REJECTED', reason: reserved });
 
   let orderId: number;
   try {
-    ({ orderId } = await commitActivities.commitOrder(request));
+    ({ orderId } = await commitOrder(request));
   } catch (err) {
-    await releaseActivities.releaseReservation(request);
-    await broadcast(request);
+    const released = await releaseReservation(request);
+    if (released.orderId !== undefined) return finish({ status: 'CONFIRMED', orderId: released.orderId });
     return finish(commitFailure(err));
   }
-  await broadcast(request);
-  return finish({ status: 'CONFIRMED', orderId });
-}
-
-async function broadcast(request: PurchaseRequest): Promise<void> {
   try {
-    await broadcastActivities.broadcastStock(request);
+    await confirmReservation(request);
   } catch (err) {
-    log.warn('stock broadcast failed; the purchase stands', { trackingId: request.trackingId, err });
+    log.warn('reservation not settled; reconciliation will', { trackingId: request.trackingId, err });
   }
+  return finish({ status: 'CONFIRMED', orderId });
 }
 
 /** A business refusal from the database is a rejection; anything else exhausted its retries. */
 function commitFailure(err: unknown): Pick<PurchaseOutcome, 'status' | 'reason'> {
-  const type = findFailureType(err);
-  if (type === 'INSUFFICIENT_STOCK' || type === 'PRODUCT_NOT_FOUND') return { status: 'REJECTED', reason: type };
-  return { status: 'FAILED', reason: 'COMMIT_FAILED' };
+  const type = failureType(err);
+  if (type === 'INSUFFICIENT_STOCK' || type === 'PURCHASE_LIMIT' || type === 'PRODUCT_NOT_FOUND') {
+    return { status: 'REJECTED', reason: type };
+  }
+  return { status: 'FAILED', reason: 'COMMIT_FAILED' satisfies FailureReason };
 }
 
-function findFailureType(err: unknown): string | undefined {
+function failureType(err: unknown): string | undefined {
   for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (typeof e.type === 'string') return e.type;
   }

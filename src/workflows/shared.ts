@@ -1,15 +1,20 @@
-/** What the API and the worker agree on about the purchase workflow. */
-import { defineQuery } from '@temporalio/workflow';
+/** What the API and the worker agree on about the purchase and reconciliation workflows. */
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
-import type { PurchaseStatus } from '../domain/purchase';
 
 export const PURCHASE_WORKFLOW = 'purchase';
 export const RECONCILE_WORKFLOW = 'reconcileStock';
 /** The Temporal Schedule that reconciles every product every minute. */
 export const RECONCILE_SCHEDULE_ID = 'reconcile-stock';
 
-/** The purchase's status at any moment (needs a live worker; the API reads describe instead). */
-export const statusQuery = defineQuery<PurchaseStatus>('status');
+/**
+ * Reconciliation's task queue, beside the purchases'. Apart, so that it never
+ * waits behind purchases for a workflow task slot: a purchase whose local
+ * activity retries holds one, and when Redis has lost a product every purchase
+ * in flight retries until the rebuild, which is this queue's work.
+ */
+export function reconcileTaskQueue(purchaseTaskQueue: string): string {
+  return `${purchaseTaskQueue}-reconcile`;
+}
 
 const keyword = (name: string): SearchAttributeKey<'KEYWORD'> => ({ name, type: 'KEYWORD' });
 

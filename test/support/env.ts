@@ -7,5 +7,6 @@ process.env.LOG_LEVEL ??= 'silent';
 // 127.0.0.1: the rate limits would refuse them. The rate-limit tests set their own limits.
 process.env.RATE_LIMIT_USER_POINTS ??= '1000000';
 process.env.RATE_LIMIT_IP_POINTS ??= '1000000';
+process.env.RATE_LIMIT_STATUS_POINTS ??= '1000000';
 // Workers started by tests run on throwaway task queues: the reconciliation schedule stays with the real ones.
 process.env.RECONCILE_SCHEDULE ??= 'false';

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { createApp } from '../../src/api/app';
+import { createApiServices, createApp, type ApiServices } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { startStockFanOut, type StockFanOut } from '../../src/api/stream/fan-out';
 import { connectAmqp, type Amqp } from '../../src/clients/amqp';
@@ -20,8 +20,7 @@ import { connectTemporal } from '../../src/clients/temporal';
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
-import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
-import { createPurchaseWorker } from '../../src/workers/purchase-worker';
+import { createPurchaseWorker, type PurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
 import { signToken } from '../../tools/jwt';
 
@@ -47,6 +46,8 @@ export interface Harness {
   amqp: Amqp;
   temporal: Client;
   inventory: Inventory;
+  /** The API's services, as its entry point builds them. */
+  services: ApiServices;
   /** The API's RabbitMQ consumer and its open stock streams. */
   fanOut: StockFanOut;
   taskQueue: string;
@@ -80,14 +81,14 @@ export async function startPulseCart(
   const inventory = new Inventory(redis);
   const metrics = createApiMetrics();
   const fanOut = await startStockFanOut({ amqp, inventory, config, logger, metrics });
-  const app = createApp({ config, pool, redis, amqp, temporal, logger, metrics, streams: fanOut.streams });
+  const clients = { pool, redis, amqp, temporal, inventory };
+  const services = createApiServices(config, clients, { logger, metrics });
+  const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
   const server: Server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  let worker:
-    | { worker: Worker; running: Promise<void>; connection: NativeConnection; publisher: CoalescingPublisher }
-    | undefined;
+  let worker: { worker: PurchaseWorker; running: Promise<void>; connection: NativeConnection } | undefined;
   const runId = randomUUID().slice(0, 8);
   let buyers = 0;
 
@@ -99,6 +100,7 @@ export async function startPulseCart(
     amqp,
     temporal,
     inventory,
+    services,
     fanOut,
     taskQueue,
 
@@ -143,7 +145,7 @@ export async function startPulseCart(
 
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-      const { worker: created, publisher } = await createPurchaseWorker({
+      const created = await createPurchaseWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue,
@@ -155,16 +157,16 @@ export async function startPulseCart(
         logger,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       });
-      worker = { worker: created, running: created.run(), connection, publisher };
+      worker = { worker: created, running: created.run(), connection };
     },
 
     async stopWorker() {
       if (!worker) return;
-      const { worker: stopping, running, connection, publisher } = worker;
+      const { worker: stopping, running, connection } = worker;
       worker = undefined;
       stopping.shutdown();
       await running;
-      await publisher.close();
+      await stopping.publisher.close();
       await connection.close();
     },
 

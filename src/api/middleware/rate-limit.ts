@@ -8,7 +8,12 @@ import { principalOf } from './auth';
 
 export type RateLimitConfig = Pick<
   Config,
-  'RATE_LIMIT_USER_POINTS' | 'RATE_LIMIT_USER_DURATION_S' | 'RATE_LIMIT_IP_POINTS' | 'RATE_LIMIT_IP_DURATION_S'
+  | 'RATE_LIMIT_USER_POINTS'
+  | 'RATE_LIMIT_USER_DURATION_S'
+  | 'RATE_LIMIT_IP_POINTS'
+  | 'RATE_LIMIT_IP_DURATION_S'
+  | 'RATE_LIMIT_STATUS_POINTS'
+  | 'RATE_LIMIT_STATUS_DURATION_S'
 >;
 
 export interface PurchaseRateLimits {
@@ -16,6 +21,9 @@ export interface PurchaseRateLimits {
   perAddress: Middleware;
   /** After authentication: every purchase attempt of one buyer, valid or not, whatever address it comes from. */
   perBuyer: Middleware;
+  /** Status reads (each a Temporal describe), counted apart from purchase attempts. */
+  statusPerAddress: Middleware;
+  statusPerBuyer: Middleware;
 }
 
 /** Fixed windows counted in Redis, so that every API replica shares one count per buyer and per address. */
@@ -31,9 +39,15 @@ export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger
     });
   const byAddress = limiter('ip', config.RATE_LIMIT_IP_POINTS, config.RATE_LIMIT_IP_DURATION_S);
   const byBuyer = limiter('user', config.RATE_LIMIT_USER_POINTS, config.RATE_LIMIT_USER_DURATION_S);
+  const statusByAddress = limiter('status-ip', config.RATE_LIMIT_IP_POINTS, config.RATE_LIMIT_IP_DURATION_S);
+  const statusByBuyer = limiter('status-user', config.RATE_LIMIT_STATUS_POINTS, config.RATE_LIMIT_STATUS_DURATION_S);
+  const address = (ctx: Context) => ctx.ip;
+  const buyer = (ctx: Context) => principalOf(ctx.state).userId;
   return {
-    perAddress: limitBy(byAddress, (ctx) => ctx.ip, logger),
-    perBuyer: limitBy(byBuyer, (ctx) => principalOf(ctx.state).userId, logger),
+    perAddress: limitBy(byAddress, address, logger),
+    perBuyer: limitBy(byBuyer, buyer, logger),
+    statusPerAddress: limitBy(statusByAddress, address, logger),
+    statusPerBuyer: limitBy(statusByBuyer, buyer, logger),
   };
 }
 
@@ -45,7 +59,7 @@ function limitBy(limiter: RateLimiterRedis, keyOf: (ctx: Context) => string, log
     } catch (err) {
       if (err instanceof RateLimiterRes) {
         ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
-        throw new AppError('RATE_LIMITED', 'Too many purchase attempts; retry after Retry-After seconds.', 429);
+        throw new AppError('RATE_LIMITED', 'Too many requests; retry after Retry-After seconds.', 429);
       }
       // Fail open. The admission gate that comes next needs this same Redis: while it is down no purchase
       // can be admitted anyway, and the gate refuses it. Failing closed here would only refuse buyers a second

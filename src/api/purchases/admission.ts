@@ -1,6 +1,6 @@
 import { AppError, rejectionMessages } from '../../domain/errors';
-import type { Inventory, Reservation, ReserveOutcome } from '../../inventory/inventory';
-import type { ApiMetrics } from '../metrics';
+import type { RejectionReason } from '../../domain/purchase';
+import type { Inventory, Reservation } from '../../inventory/inventory';
 
 /**
  * Decides who gets a workflow. The reservation itself is the gate: one atomic
@@ -16,20 +16,22 @@ export interface MissingStock {
   requestRebuild(productId: number): Promise<void>;
 }
 
+/** RESERVED: taken just now; HELD: this tracking id held them already (a repeat of the same request). */
+export type Admission = 'RESERVED' | 'HELD';
+
 export class AdmissionGate {
   private readonly soldOutUntil = new Map<number, number>();
 
   constructor(
     private readonly inventory: Inventory,
-    private readonly metrics: ApiMetrics,
     private readonly soldOutCacheMs: number,
     private readonly missingStock: MissingStock,
   ) {}
 
-  /** Returns how the reservation stands, or throws the 404/409 the buyer gets. */
-  async admit(reservation: Reservation, { useSoldOutCache }: { useSoldOutCache: boolean }): Promise<ReserveOutcome> {
+  /** Returns how the reservation stands, or throws the 404/409/422/503 the buyer gets. */
+  async admit(reservation: Reservation, { useSoldOutCache }: { useSoldOutCache: boolean }): Promise<Admission> {
     if (useSoldOutCache && (this.soldOutUntil.get(reservation.productId) ?? 0) > Date.now()) {
-      return this.reject('SOLD_OUT');
+      return reject('SOLD_OUT');
     }
     const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
       throw new AppError('STOCK_UNAVAILABLE', 'Stock cannot be checked right now; please retry.', 503, undefined, {
@@ -39,15 +41,14 @@ export class AdmissionGate {
     switch (outcome) {
       case 'RESERVED':
       case 'HELD':
-      case 'RELEASED':
         return outcome;
       case 'SOLD_OUT':
         this.soldOutUntil.set(reservation.productId, Date.now() + this.soldOutCacheMs);
-        return this.reject(outcome);
+        return reject(outcome);
       case 'PRODUCT_NOT_FOUND':
         return this.productMissing(reservation.productId);
       default:
-        return this.reject(outcome);
+        return reject(outcome);
     }
   }
 
@@ -56,15 +57,25 @@ export class AdmissionGate {
    * the gate stays closed for this product until reconciliation rebuilt it.
    */
   private async productMissing(productId: number): Promise<never> {
-    if (!(await this.missingStock.productExists(productId))) return this.reject('PRODUCT_NOT_FOUND');
-    this.metrics.admissionRejections.inc({ reason: 'STOCK_UNAVAILABLE' });
+    if (!(await this.missingStock.productExists(productId))) return reject('PRODUCT_NOT_FOUND');
     await this.missingStock.requestRebuild(productId);
     throw new AppError('STOCK_UNAVAILABLE', 'Stock for this product is being reloaded; please retry in a moment.', 503);
   }
+}
 
-  private reject(reason: Exclude<ReserveOutcome, 'RESERVED' | 'HELD' | 'RELEASED'>): never {
-    this.metrics.admissionRejections.inc({ reason });
-    if (reason === 'PRODUCT_NOT_FOUND') throw new AppError(reason, rejectionMessages[reason], 404);
-    throw new AppError(reason, rejectionMessages[reason], 409);
-  }
+const REJECTION_STATUS: Record<RejectionReason, number> = {
+  SOLD_OUT: 409,
+  INSUFFICIENT_STOCK: 409,
+  PURCHASE_LIMIT: 409,
+  PRODUCT_NOT_FOUND: 404,
+  IDEMPOTENCY_KEY_REUSED: 422,
+};
+
+/** The error a buyer gets for a purchase turned down, at the gate or by its workflow. */
+export function rejection(reason: RejectionReason, details?: unknown): AppError {
+  return new AppError(reason, rejectionMessages[reason], REJECTION_STATUS[reason], details);
+}
+
+function reject(reason: RejectionReason): never {
+  throw rejection(reason);
 }

@@ -9,6 +9,8 @@ import { AppError } from '../../domain/errors';
 import { workflowIdFor, type PurchaseOutcome, type PurchaseRequest } from '../../domain/purchase';
 import { trackingIdFor } from '../../domain/tracking';
 import type { Inventory } from '../../inventory/inventory';
+import type { EventPublisher } from '../../stock-events/coalescing-publisher';
+import type { Logger } from '../../logger';
 import type { purchase } from '../../workflows/purchase';
 import {
   PURCHASE_WORKFLOW,
@@ -18,29 +20,43 @@ import {
 } from '../../workflows/shared';
 import type { Principal } from '../middleware/auth';
 import type { ApiMetrics } from '../metrics';
-import type { AdmissionGate } from './admission';
+import type { Admission, AdmissionGate } from './admission';
+import { rejection } from './admission';
+import type { IdempotencyKeys } from './idempotency';
 
 export interface PurchaseServiceDeps {
   temporal: Client;
   taskQueue: string;
   gate: AdmissionGate;
+  idempotencyKeys: IdempotencyKeys;
   inventory: Inventory;
+  /** Confirmed publishes of stock events, for the units the API gives back. */
+  publisher: EventPublisher;
   metrics: ApiMetrics;
+  logger: Logger;
+  /** How long the sync pattern waits for the outcome before answering PENDING. */
+  syncDeadlineMs: number;
 }
 
-export interface Admitted {
-  request: PurchaseRequest;
-  handle: WorkflowHandle<typeof purchase>;
-}
+export type Pattern = 'sync' | 'async';
 
 /** What the buyer is told about a purchase at any time. */
 export type PurchaseView = Omit<PurchaseOutcome, 'orderId' | 'reason'> & Partial<PurchaseOutcome>;
+
+export interface PurchaseOrder {
+  userId: string;
+  productId: number;
+  quantity: number;
+  idempotencyKey?: string;
+}
 
 interface PurchaseMemo {
   userId?: string;
   productId?: number;
   quantity?: number;
 }
+
+type Handle = WorkflowHandle<typeof purchase>;
 
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
   return new AppError(
@@ -52,55 +68,172 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
   );
 }
 
-/** Turns buyer requests into purchase workflows and reads their state back from Temporal. */
+/**
+ * The purchase, from the buyer's request to the workflow and back:
+ * 1. the Idempotency-Key is bound to this request (another body: 422);
+ * 2. the admission gate reserves the units in Redis (or answers 404/409 with no workflow);
+ * 3. the `purchase` workflow is started, or the one this tracking id already has is joined;
+ *    when no workflow will come for the reservation, its units are given back;
+ * 4. sync waits for the outcome up to its deadline; async, and sync past it, answer PENDING.
+ * Every purchase metric is counted here, once per answer.
+ */
 export class PurchaseService {
   constructor(private readonly deps: PurchaseServiceDeps) {}
 
-  /** Admits the buyer (or answers 404/409 at once) and starts the workflow, or finds the one already there. */
-  async begin(
-    userId: string,
-    body: { productId: number; quantity: number },
-    idempotencyKey?: string,
-  ): Promise<Admitted> {
-    const request: PurchaseRequest = {
-      ...body,
-      userId,
-      trackingId: trackingIdFor({ userId, ...body }, idempotencyKey),
-    };
-    const outcome = await this.deps.gate.admit(request, { useSoldOutCache: !idempotencyKey });
+  /** The sync and async patterns: the outcome (sync, within its deadline) or PENDING to poll. */
+  async purchase(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
     try {
-      const handle = await this.start(request);
-      if (outcome === 'RESERVED') this.deps.metrics.workflowsStarted.inc();
-      return { request, handle };
+      const view = await this.placeAndMaybeWait(pattern, order);
+      this.deps.metrics.purchases.inc({ pattern, outcome: view.status });
+      return view;
     } catch (err) {
-      // No workflow will come for this reservation: give the units back now
-      // (if Redis is out of reach too, reconciliation finds the orphan).
-      if (outcome === 'RESERVED') {
-        await this.deps.inventory.release(request.productId, request.trackingId).catch(() => undefined);
-      }
-      throw temporalUnavailable(err, request.trackingId);
+      const outcome = err instanceof AppError ? err.code : 'ERROR';
+      this.deps.metrics.purchases.inc({ pattern, outcome });
+      if (err instanceof AppError && err.httpStatus < 500)
+        this.deps.metrics.admissionRejections.inc({ reason: outcome });
+      throw err;
+    }
+  }
+
+  private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
+    const { request, handle } = await this.place(order);
+    const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
+    if (pattern === 'async' || !handle) return pending;
+    const outcome = await this.outcomeWithin(request, handle, this.deps.syncDeadlineMs);
+    return outcome ?? pending;
+  }
+
+  /** Steps 1 to 3. No handle: the workflow may exist but Temporal could not say; the buyer polls. */
+  private async place(order: PurchaseOrder): Promise<{ request: PurchaseRequest; handle?: Handle }> {
+    const { userId, productId, quantity, idempotencyKey } = order;
+    const request: PurchaseRequest = { trackingId: trackingIdFor(userId, idempotencyKey), userId, productId, quantity };
+    if (idempotencyKey) {
+      await this.deps.idempotencyKeys.check(request).catch((err) => {
+        if (err instanceof AppError) throw err;
+        throw new AppError(
+          'STOCK_UNAVAILABLE',
+          'Purchases cannot be checked right now; please retry.',
+          503,
+          undefined,
+          {
+            cause: err,
+          },
+        );
+      });
+    }
+    // A repeat with a key must find its own purchase, even once the product sold out since.
+    const admission = await this.deps.gate.admit(request, { useSoldOutCache: !idempotencyKey });
+    let started: { handle: Handle; existed: boolean };
+    try {
+      started = await this.start(request);
+    } catch (err) {
+      return { request, handle: await this.afterFailedStart(request, err) };
+    }
+    if (started.existed) await this.joinExisting(request, admission, started.handle);
+    else this.deps.metrics.workflowsStarted.inc();
+    if (idempotencyKey) await this.rememberKey(request);
+    return { request, handle: started.handle };
+  }
+
+  /** Starts the workflow, or finds that this tracking id has one already (running or closed). */
+  private async start(request: PurchaseRequest): Promise<{ handle: Handle; existed: boolean }> {
+    const workflowId = workflowIdFor(request.trackingId);
+    try {
+      const handle = await this.deps.temporal.workflow.start<typeof purchase>(PURCHASE_WORKFLOW, {
+        workflowId,
+        taskQueue: this.deps.taskQueue,
+        args: [request],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
+        typedSearchAttributes: [
+          { key: ProductIdAttribute, value: String(request.productId) },
+          { key: UserIdAttribute, value: request.userId },
+          { key: PurchaseStatusAttribute, value: 'PENDING' },
+        ],
+      });
+      return { handle, existed: false };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return { handle: this.deps.temporal.workflow.getHandle(workflowId), existed: true };
     }
   }
 
   /**
-   * The workflow's outcome, or undefined if it is still running when the
-   * deadline passes or Temporal cannot be asked right now: the buyer then
-   * gets the tracking id to poll.
+   * The start failed, yet the server may have created the run (a timeout
+   * under load). Only when describe says it does not exist are the units given
+   * back and the buyer told to retry (a retry with the same key then starts
+   * afresh); otherwise the buyer gets the tracking id to poll.
    */
-  async waitFor(admitted: Admitted, deadlineMs: number): Promise<PurchaseOutcome | undefined> {
-    const { request, handle } = admitted;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), deadlineMs);
+  private async afterFailedStart(request: PurchaseRequest, err: unknown): Promise<Handle | undefined> {
+    const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(request.trackingId));
+    const exists = await handle.describe().then(
+      () => true,
+      (describeErr) => (describeErr instanceof WorkflowNotFoundError ? false : undefined),
+    );
+    if (exists === false) {
+      await this.giveBack(request);
+      throw temporalUnavailable(err, request.trackingId);
+    }
+    this.deps.logger.warn({ err, trackingId: request.trackingId, exists }, 'purchase start unconfirmed; buyer polls');
+    return exists ? handle : undefined;
+  }
+
+  /**
+   * A repeat of a tracking id that has a workflow. Another body is refused (the
+   * durable check, for when Redis lost the key's binding). Units reserved just
+   * now for a workflow that has closed are given back: it will never take them.
+   */
+  private async joinExisting(request: PurchaseRequest, admission: Admission, handle: Handle): Promise<void> {
+    const description = await handle.describe().catch((err) => {
+      throw temporalUnavailable(err, request.trackingId);
     });
-    const outcome = handle.result().catch((err): PurchaseOutcome | undefined => {
-      if (err instanceof WorkflowFailedError) return { ...request, status: 'FAILED' };
+    const memo = (description.memo ?? {}) as PurchaseMemo;
+    const sameRequest = memo.productId === request.productId && memo.quantity === request.quantity;
+    if (admission === 'RESERVED' && (!sameRequest || description.status.name !== 'RUNNING')) {
+      await this.giveBack(request);
+    }
+    if (sameRequest) return;
+    if (memo.productId !== undefined && memo.quantity !== undefined) {
+      await this.rememberKey({ trackingId: request.trackingId, productId: memo.productId, quantity: memo.quantity });
+    }
+    throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
+  }
+
+  /** Best effort: the workflow's memo stays the truth when Redis cannot take it. */
+  private async rememberKey(request: Pick<PurchaseRequest, 'trackingId' | 'productId' | 'quantity'>): Promise<void> {
+    await this.deps.idempotencyKeys
+      .remember(request)
+      .catch((err) => this.deps.logger.warn({ err, trackingId: request.trackingId }, 'idempotency key not cached'));
+  }
+
+  /** Releases a reservation no workflow will take, and tells subscribers. */
+  private async giveBack(request: PurchaseRequest): Promise<void> {
+    const released = await this.deps.inventory.release(request.productId, request.trackingId).catch((err) => {
+      // Reconciliation finds the orphan and gives it back.
+      this.deps.logger.warn({ err, trackingId: request.trackingId }, 'reservation not given back');
       return undefined;
     });
+    if (released?.outcome !== 'RELEASED') return;
+    const { available, version } = released;
+    await this.deps.publisher
+      .publish({ productId: request.productId, available, version, ts: Date.now() })
+      .catch((err) => this.deps.logger.warn({ err, productId: request.productId }, 'stock broadcast failed'));
+  }
+
+  /** The workflow's outcome, or undefined if it is still running at the deadline or Temporal cannot say. */
+  private async outcomeWithin(
+    request: PurchaseRequest,
+    handle: Handle,
+    deadlineMs: number,
+  ): Promise<PurchaseOutcome | undefined> {
+    // The long poll behind result() is cancelled when the deadline wins, not left to hold a server slot.
+    const signal = AbortSignal.timeout(deadlineMs);
     try {
-      return await Promise.race([outcome, deadline]);
-    } finally {
-      clearTimeout(timer);
+      return await this.deps.temporal.withAbortSignal(signal, () => handle.result());
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return { ...requestView(request), status: 'FAILED' };
+      return undefined;
     }
   }
 
@@ -131,27 +264,8 @@ export class PurchaseService {
         return { ...base, status: 'FAILED' };
     }
   }
+}
 
-  private async start(request: PurchaseRequest): Promise<WorkflowHandle<typeof purchase>> {
-    const workflowId = workflowIdFor(request.trackingId);
-    try {
-      return await this.deps.temporal.workflow.start<typeof purchase>(PURCHASE_WORKFLOW, {
-        workflowId,
-        taskQueue: this.deps.taskQueue,
-        args: [request],
-        // A repeat while it runs joins it; a repeat after it closed reads its result.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
-        typedSearchAttributes: [
-          { key: ProductIdAttribute, value: String(request.productId) },
-          { key: UserIdAttribute, value: request.userId },
-          { key: PurchaseStatusAttribute, value: 'PENDING' },
-        ],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return this.deps.temporal.workflow.getHandle(workflowId);
-      throw err;
-    }
-  }
+function requestView({ trackingId, productId, quantity }: PurchaseRequest): PurchaseView {
+  return { trackingId, productId, quantity, status: 'PENDING' };
 }

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AdminActor } from '../../catalog/audit-log';
-import type { Catalog } from '../../catalog/products';
+import type { Catalog, ProductChange } from '../../catalog/products';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
 import { principalOf, requireAdmin } from '../middleware/auth';
@@ -23,20 +23,27 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
     ctx.body = await catalog.find(parse(idParam, ctx.params.id));
   });
 
+  /** Subscribers learn of the change; a broker hiccup must not undo it. */
+  async function announce({ product, snapshot }: ProductChange): Promise<void> {
+    if (!snapshot) return;
+    await publisher
+      .publish({ productId: product.id, ...snapshot, ts: Date.now() })
+      .catch((err) => logger.warn({ err, productId: product.id }, 'stock broadcast failed'));
+  }
+
   router.post('/admin/products', authenticate, requireAdmin, async (ctx) => {
+    const change = await catalog.create(parse(createProductBody, ctx.request.body), actorOf(ctx));
+    await announce(change);
     ctx.status = 201;
-    ctx.body = await catalog.create(parse(createProductBody, ctx.request.body), actorOf(ctx));
+    ctx.body = change.product;
   });
 
   router.put('/admin/products/:id/stock', authenticate, requireAdmin, async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     const { stock } = parse(restockBody, ctx.request.body);
-    const { product, snapshot } = await catalog.restock(id, stock, actorOf(ctx));
-    // Subscribers learn of the restock; a broker hiccup must not undo it.
-    await publisher
-      .publish({ productId: id, ...snapshot, ts: Date.now() })
-      .catch((err) => logger.warn({ err, productId: id }, 'restock broadcast failed'));
-    ctx.body = product;
+    const change = await catalog.restock(id, stock, actorOf(ctx));
+    await announce(change);
+    ctx.body = change.product;
   });
 
   return router;

@@ -1,19 +1,17 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { AppError, rejectionMessages } from '../../domain/errors';
-import type { PurchaseOutcome } from '../../domain/purchase';
+import type { RejectionReason } from '../../domain/purchase';
 import { principalOf } from '../middleware/auth';
-import type { ApiMetrics } from '../metrics';
 import type { PurchaseRateLimits } from '../middleware/rate-limit';
-import type { Admitted, PurchaseService } from '../purchases/purchase-service';
+import { rejection } from '../purchases/admission';
+import type { Pattern, PurchaseService, PurchaseView } from '../purchases/purchase-service';
 import { idempotencyKeyHeader, parse, purchaseBody, trackingIdParam } from '../validation';
 
 export interface PurchaseRouteDeps {
   purchases: PurchaseService;
-  metrics: ApiMetrics;
   authenticate: Middleware;
   rateLimits: PurchaseRateLimits;
-  syncDeadlineMs: number;
 }
 
 declare module 'koa' {
@@ -22,71 +20,60 @@ declare module 'koa' {
   }
 }
 
-/** Sync and async purchase, and the status a buyer polls. */
-export function purchaseRoutes({
-  purchases,
-  metrics,
-  authenticate,
-  rateLimits,
-  syncDeadlineMs,
-}: PurchaseRouteDeps): Router {
+/** Sync and async purchase, and the status a buyer polls: HTTP in and out; PurchaseService does the rest. */
+export function purchaseRoutes({ purchases, authenticate, rateLimits }: PurchaseRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
-  // Polling the status is not limited: it reads Temporal, and takes no stock.
   const guards = [rateLimits.perAddress, authenticate, rateLimits.perBuyer];
 
-  async function begin(ctx: Context, pattern: 'sync' | 'async'): Promise<Admitted> {
+  const purchase = (pattern: Pattern) => async (ctx: Context) => {
     const { userId } = principalOf(ctx.state);
     const body = parse(purchaseBody, ctx.request.body);
     // An empty key is a client's mistake, not the absence of one: it must not quietly turn off deduplication.
-    const key = parse(idempotencyKeyHeader, ctx.headers['idempotency-key']);
-    try {
-      const admitted = await purchases.begin(userId, body, key);
-      ctx.state.trackingId = admitted.request.trackingId;
-      return admitted;
-    } catch (err) {
-      metrics.purchases.inc({ pattern, outcome: err instanceof AppError ? err.code : 'ERROR' });
-      throw err;
-    }
-  }
+    const idempotencyKey = parse(idempotencyKeyHeader, ctx.headers['idempotency-key']);
+    const view = await purchases.purchase(pattern, { userId, ...body, idempotencyKey });
+    ctx.state.trackingId = view.trackingId;
+    respond(ctx, view);
+  };
 
-  function accepted(ctx: Context, trackingId: string): void {
-    const statusUrl = `/api/v1/purchases/${trackingId}`;
-    ctx.status = 202;
-    ctx.set('Location', statusUrl);
-    ctx.body = { trackingId, status: 'PENDING', statusUrl };
-  }
+  router.post('/sync/purchase', ...guards, purchase('sync'));
+  router.post('/async/purchase', ...guards, purchase('async'));
 
-  router.post('/sync/purchase', ...guards, async (ctx) => {
-    const admitted = await begin(ctx, 'sync');
-    const outcome = await purchases.waitFor(admitted, syncDeadlineMs);
-    metrics.purchases.inc({ pattern: 'sync', outcome: outcome?.status ?? 'PENDING' });
-    if (!outcome) return accepted(ctx, admitted.request.trackingId);
-    respondWithOutcome(ctx, outcome);
-  });
-
-  router.post('/async/purchase', ...guards, async (ctx) => {
-    const { request } = await begin(ctx, 'async');
-    metrics.purchases.inc({ pattern: 'async', outcome: 'PENDING' });
-    accepted(ctx, request.trackingId);
-  });
-
-  router.get('/purchases/:trackingId', authenticate, async (ctx) => {
-    const trackingId = parse(trackingIdParam, ctx.params.trackingId);
-    ctx.state.trackingId = trackingId;
-    ctx.body = await purchases.view(trackingId, principalOf(ctx.state));
-  });
+  // Each read is a Temporal describe: limited per address and per buyer like purchases, on a budget of its own.
+  router.get(
+    '/purchases/:trackingId',
+    rateLimits.statusPerAddress,
+    authenticate,
+    rateLimits.statusPerBuyer,
+    async (ctx) => {
+      const trackingId = parse(trackingIdParam, ctx.params.trackingId);
+      ctx.state.trackingId = trackingId;
+      ctx.body = await purchases.view(trackingId, principalOf(ctx.state));
+    },
+  );
 
   return router;
 }
 
-/** CONFIRMED is 200; a rejection is a 409 naming its reason; a failure is a 503 the buyer may retry. */
-function respondWithOutcome(ctx: Context, outcome: PurchaseOutcome): void {
-  if (outcome.status === 'CONFIRMED') {
-    ctx.body = outcome;
-    return;
+/**
+ * CONFIRMED is 200; PENDING is 202 with where to poll; a rejection is the
+ * 404/409/422 naming its reason; a failure is a 503 the buyer may retry.
+ */
+function respond(ctx: Context, view: PurchaseView): void {
+  const details = { trackingId: view.trackingId };
+  switch (view.status) {
+    case 'CONFIRMED':
+      ctx.body = view;
+      return;
+    case 'PENDING': {
+      const statusUrl = `/api/v1/purchases/${view.trackingId}`;
+      ctx.status = 202;
+      ctx.set('Location', statusUrl);
+      ctx.body = { trackingId: view.trackingId, status: 'PENDING', statusUrl };
+      return;
+    }
+    case 'REJECTED':
+      throw rejection((view.reason ?? 'SOLD_OUT') as RejectionReason, details);
+    case 'FAILED':
+      throw new AppError('PURCHASE_FAILED', rejectionMessages[view.reason ?? 'COMMIT_FAILED'], 503, details);
   }
-  const reason = outcome.reason ?? 'COMMIT_FAILED';
-  const details = { trackingId: outcome.trackingId };
-  if (outcome.status === 'REJECTED') throw new AppError(reason, rejectionMessages[reason], 409, details);
-  throw new AppError('PURCHASE_FAILED', rejectionMessages[reason], 503, details);
 }

@@ -1,0 +1,79 @@
+/**
+ * The purchase workflow's activities: every side effect of a purchase lives
+ * here, keyed by the tracking id so that any retry is harmless.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { PurchaseRequest } from '../domain/purchase';
+import type { Inventory, ReserveOutcome } from '../inventory/inventory';
+import type { Logger } from '../logger';
+import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
+import { commitOrder, type CommittedOrder } from './commit-order';
+import { releaseReservation, type Released } from './release-reservation';
+
+export interface PurchaseActivityDeps {
+  pool: Pool;
+  inventory: Inventory;
+  /** Throttled per product: a burst of purchases becomes a few events carrying the newest value. */
+  publisher: Pick<CoalescingPublisher, 'offer'>;
+  logger: Logger;
+}
+
+export function createPurchaseActivities({ pool, inventory, publisher, logger }: PurchaseActivityDeps) {
+  const broadcast = publisher.offer.bind(publisher);
+
+  /** Runs one workflow step and logs one line for it, success or failure. */
+  async function step<T>(name: string, request: PurchaseRequest, run: () => Promise<T>): Promise<T> {
+    const { attempt } = Context.current().info;
+    const started = performance.now();
+    const fields = { step: name, trackingId: request.trackingId, productId: request.productId, attempt };
+    try {
+      const result = await run();
+      logger.info({ ...fields, ms: Math.round(performance.now() - started), result }, name);
+      return result;
+    } catch (err) {
+      logger.warn({ ...fields, ms: Math.round(performance.now() - started), err }, `${name} failed`);
+      throw err;
+    }
+  }
+
+  return {
+    /**
+     * The API's admission gate reserved already, so this finds the units HELD;
+     * a purchase that started without one (the API gave its reservation back
+     * because it could not tell the workflow existed) reserves here. A product
+     * Redis does not know means Redis lost its data (the gate only admits known
+     * products): retry until reconciliation rebuilt it, with this purchase's
+     * units counted as in flight.
+     */
+    reserveStock(request: PurchaseRequest): Promise<ReserveOutcome> {
+      return step('reserveStock', request, async () => {
+        const { outcome } = await inventory.reserve(request);
+        if (outcome === 'PRODUCT_NOT_FOUND') {
+          throw ApplicationFailure.retryable('Redis does not hold this product right now', 'STOCK_UNAVAILABLE');
+        }
+        return outcome;
+      });
+    },
+
+    /** The order and the stock in PostgreSQL, the truth. A cancelled attempt rolls back. */
+    commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {
+      return step('commitOrder', request, () => commitOrder(pool, request, Context.current().cancellationSignal));
+    },
+
+    /** The order holds the units now: settle the reservation and tell subscribers the stock. */
+    confirmReservation(request: PurchaseRequest): Promise<void> {
+      return step('confirmReservation', request, async () => {
+        const snapshot = await inventory.settle(request.productId, request.trackingId);
+        if (snapshot) broadcast({ productId: request.productId, ...snapshot, ts: Date.now() });
+      });
+    },
+
+    /** Compensation: the units go back (and subscribers hear of it), unless the order exists after all. */
+    releaseReservation(request: PurchaseRequest): Promise<Released> {
+      return step('releaseReservation', request, () => releaseReservation({ pool, inventory, broadcast }, request));
+    },
+  };
+}
+
+export type PurchaseActivities = ReturnType<typeof createPurchaseActivities>;

@@ -11,20 +11,20 @@
  * have changed nothing in PostgreSQL or Redis.
  */
 // The tests' environment: their database and signing secret, and rate limits out of the fuzzer's way.
-import '../test/support/env';
+import './lib/test-env';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AdminApi } from '../bench/lib/admin';
-import { JsonClient } from '../bench/lib/http';
-import { freePort } from '../bench/lib/processes';
-import { spawnPulseCart } from '../bench/lib/pulsecart';
 import { createPool } from '../src/clients/postgres';
 import { createRedis } from '../src/clients/redis';
 import { loadConfig } from '../src/config';
-import { checkSaleInvariants } from './invariants';
-import { signToken } from './jwt';
+import { AdminApi } from './lib/admin';
+import { JsonClient } from './lib/http';
+import { checkSaleInvariants } from './lib/invariants';
+import { signToken } from './lib/jwt';
+import { freePort } from './lib/ports';
+import { spawnPulseCart } from './lib/pulsecart';
 
 const OUTPUT = path.resolve(__dirname, '..', 'test-output', 'fuzz');
 const REQUIREMENTS = path.join(__dirname, 'fuzz-requirements.txt');

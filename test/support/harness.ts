@@ -23,7 +23,7 @@ import { createLogger } from '../../src/logger';
 import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
 import { createPurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
-import { signToken } from '../../tools/jwt';
+import { signToken } from '../../tools/lib/jwt';
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -83,6 +83,7 @@ function envOf(instructions: Instruction[]): Record<string, string> {
 
 /** The stage's WORKDIR becomes `out`; the COPY sources come from the context. */
 function copy(context: string, out: string, workdir: string, args: string): void {
+  if (args.includes('--from=')) throw new Error(`COPY ${args}: copying from another stage or image is not reproduced`);
   const sources = withoutFlags(args).split(/\s+/);
   const target = sources.pop() as string;
   const dest = path.join(out, path.relative(workdir, path.resolve(workdir, target)));
@@ -96,7 +97,8 @@ function run(out: string, env: Record<string, string>, args: string): void {
   const command = withoutFlags(args);
   if (/^npm ci(\s[^&|;]*)?$/.test(command)) {
     // The repository's own node_modules, installed from the same lockfile (in CI by `npm ci` minutes
-    // before): a second install would fetch the registry again for the same files.
+    // before): a second install would fetch the registry again for the same files. It holds the
+    // devDependencies too, as the build stage's does; the runtime stage's --omit=dev is not reproduced.
     log(`instead of ${command}: node_modules -> ${path.join(ROOT, 'node_modules')}`);
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
     return;

@@ -3,6 +3,7 @@
 #   docker run pulsecart:local                                  -> API (default)
 #   docker run pulsecart:local node dist/src/workers/main.js    -> worker
 #   docker run pulsecart:local node dist/tools/migrate-cli.js   -> migrations
+# CI builds this build stage and runs its entry points without Docker: tools/image-check.ts (npm run image-check).
 # Debian (glibc), not Alpine: the Temporal worker's native core bridge ships glibc builds.
 FROM node:20.20.2-bookworm-slim AS base
 WORKDIR /app

@@ -2,7 +2,7 @@
  * `npm run bench:sse [-- --subscribers 1000 --stock 200 --buyers 400 --rate 100]`
  *
  * How long a stock change takes to reach the people watching. An API and a
- * worker of the benchmark's own (bench/lib/pulsecart.ts) serve a product;
+ * worker of the benchmark's own (tools/lib/pulsecart.ts) serve a product;
  * SSE subscribers in this process watch it while buyers arrive at `--rate`
  * per second (half sync, half async) until it is sold out. Buyers are paced:
  * a crowd arriving in one instant reserves everything before the first
@@ -14,13 +14,14 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
-import { SseSubscriber } from '../test/support/sse-subscriber';
-import { signToken } from '../tools/jwt';
-import { AdminApi } from './lib/admin';
+import { AdminApi } from '../tools/lib/admin';
+import { JsonClient } from '../tools/lib/http';
+import { signToken } from '../tools/lib/jwt';
+import { freePort } from '../tools/lib/ports';
+import { spawnPulseCart } from '../tools/lib/pulsecart';
+import { SseSubscriber } from '../tools/lib/sse-subscriber';
+import { sleep } from '../tools/lib/wait';
 import { positiveInteger } from './lib/args';
-import { JsonClient } from './lib/http';
-import { freePort, sleep } from './lib/processes';
-import { spawnPulseCart } from './lib/pulsecart';
 import { machineInfo, resultPath, timestamp, writeJson } from './lib/results';
 import { summarize } from './lib/stats';
 

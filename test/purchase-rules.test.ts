@@ -1,3 +1,4 @@
+import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 
@@ -117,7 +118,7 @@ describe('purchase rules', () => {
     expect((await h.request('GET', `/api/v1/products/${productId}`)).body).toMatchObject({ stock: 4, available: 4 });
 
     // The sold-out flag of this API instance expires within SOLD_OUT_CACHE_MS.
-    await new Promise((r) => setTimeout(r, h.config.SOLD_OUT_CACHE_MS + 50));
+    await sleep(h.config.SOLD_OUT_CACHE_MS + 50);
     const after = await buy('sync', await h.token(h.buyer()), productId);
     expect(after.status).toBe(200);
 

@@ -1,6 +1,7 @@
 import { productKeys } from '../src/inventory/inventory';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import { RECONCILE_SCHEDULE_ID, reconcileTaskQueue } from '../src/workflows/shared';
+import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 
@@ -71,7 +72,7 @@ describe('reconciliation', () => {
     let after = closed;
     const deadline = Date.now() + 20_000;
     while (after.status === 503 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       after = await buy(productId);
     }
     expect(after.status).toBe(200);

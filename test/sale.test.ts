@@ -1,3 +1,4 @@
+import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 import { StockWatcher } from './support/stock-watcher';
@@ -55,7 +56,7 @@ describe('a flash sale', () => {
           `TaskQueue = "${h.taskQueue}" AND ProductId = "${productId}" AND PurchaseStatus = "CONFIRMED"`,
         )
       ).count;
-      if (found !== stock) await new Promise((r) => setTimeout(r, 250));
+      if (found !== stock) await sleep(250);
     }
     expect(found).toBe(stock);
     await watcher.stop();

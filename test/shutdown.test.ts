@@ -7,8 +7,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, launch, stopProcess, waitUntil } from '../bench/lib/processes';
-import { isListening } from '../tools/temporal';
+import { freePort, isListening } from '../tools/lib/ports';
+import { exited, launch, stopProcess } from '../tools/lib/processes';
+import { waitForWorker } from '../tools/lib/pulsecart';
+import { waitUntil } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 
@@ -26,12 +28,6 @@ interface Answer {
   trackingId?: string;
   /** ms since the epoch */
   at: number;
-}
-
-/** Resolves with the exit code, or the signal that killed the process. */
-function exited(child: ChildProcess): Promise<number | string> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? String(signal))));
 }
 
 /** Sends SIGTERM; resolves with how the process ended and how long it took. */
@@ -70,14 +66,7 @@ describe('graceful shutdown', () => {
     children.push(worker, api);
     const url = `http://127.0.0.1:${port}`;
     await waitUntil('the API', () => fetch(`${url}/ready`).then((res) => res.ok), [api, worker]);
-    const polled = async () => {
-      const { pollers } = await h.temporal.workflowService.describeTaskQueue({
-        namespace: h.config.TEMPORAL_NAMESPACE,
-        taskQueue: { name: h.taskQueue },
-      });
-      return pollers.length > 0;
-    };
-    await waitUntil('the worker', polled, [api, worker]);
+    await waitForWorker(h.config.TEMPORAL_ADDRESS, h.config.TEMPORAL_NAMESPACE, h.taskQueue, [api, worker]);
     return { api, worker, url, port };
   }
 

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { CoalescingPublisher } from '../src/stock-events/coalescing-publisher';
 import type { StockEvent } from '../src/stock-events/topology';
+import { sleep } from '../tools/lib/wait';
 
 const INTERVAL_MS = 50;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const event = (productId: number, version: number): StockEvent => ({
   productId,
   available: 100 - version,

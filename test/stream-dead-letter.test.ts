@@ -7,9 +7,8 @@ import {
   type StockEvent,
 } from '../src/stock-events/topology';
 import { startPulseCart, type Harness } from './support/harness';
-import { SseSubscriber } from './support/sse-subscriber';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { SseSubscriber } from '../tools/lib/sse-subscriber';
+import { sleep } from '../tools/lib/wait';
 
 const deadFrom = (message: GetMessage): string | undefined => message.properties.headers?.['x-death']?.[0]?.queue;
 

@@ -1,6 +1,6 @@
+import { SseSubscriber } from '../tools/lib/sse-subscriber';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
-import { SseSubscriber } from './support/sse-subscriber';
 
 const SUBSCRIBERS = 1000;
 const STOCK = 200;

@@ -1,8 +1,7 @@
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
-import { SseSubscriber } from './support/sse-subscriber';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { SseSubscriber } from '../tools/lib/sse-subscriber';
+import { sleep } from '../tools/lib/wait';
 
 async function metric(h: Harness, name: string): Promise<number> {
   const text = (await h.request('GET', '/metrics')).body as string;

@@ -21,7 +21,9 @@ import {
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { ensureDevServer, isListening } from '../tools/temporal';
+import { isListening } from '../tools/lib/ports';
+import { sleep } from '../tools/lib/wait';
+import { ensureDevServer } from '../tools/temporal';
 import { createActivities } from './conformance/activities';
 import { addUpdate, approveSignal, closeSignal, PRODUCT_ID, statusQuery, totalQuery } from './conformance/shared';
 import { approval, counter, flaky, greeting, hold, sleeper, tagged } from './conformance/workflows';
@@ -42,7 +44,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: num
     const answer = await probe();
     if (answer !== undefined) return answer;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 

@@ -11,6 +11,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { installRuntime } from '../src/workers/runtime';
+import { sleep } from '../tools/lib/wait';
 import { GIFT_WRAP_PATCH, packingActivities, shipSignal, stepsQuery } from './versioning/shared';
 import type { packOrder } from './versioning/v1';
 
@@ -71,7 +72,7 @@ describe('worker versioning with patched()', () => {
     await deploy('v1');
     const old = await startPacking('old');
     // v1 wrapped the order (its history holds the activity) and waits for the signal.
-    while ((await old.query(stepsQuery)).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    while ((await old.query(stepsQuery)).length === 0) await sleep(100);
 
     await deploy('v2');
     await old.signal(shipSignal);

@@ -3,15 +3,13 @@
  * and (unless TEMPORAL_ADDRESS is set) the embedded Temporal dev server,
  * applies migrations, then runs one worker and one API process until stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../src/config';
+import { spawnScript } from './lib/processes';
 import { ensureEnvironment } from './setup';
 
-const ROOT = path.resolve(__dirname, '..');
-
 function runProcess(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { stdio: 'inherit', env });
+  const child = spawnScript(entry, env, 'inherit');
   child.once('exit', (code, signal) => {
     console.log(`[start] ${name} exited (${signal ?? code})`);
     process.exitCode = code ?? 0;

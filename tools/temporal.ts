@@ -5,9 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { isListening } from './lib/ports';
+import { sleep } from './lib/wait';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
@@ -76,19 +77,6 @@ export function ensureCli(): string {
   return cached;
 }
 
-export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /** Waits until the frontend answers a real RPC, not just a TCP connect. */
 export async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -104,7 +92,7 @@ export async function waitForFrontend(address: string, timeoutMs = 60_000): Prom
       }
     } catch (err) {
       lastError = err;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);

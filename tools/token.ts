@@ -3,7 +3,7 @@
  * valid for a day, for trying the API with curl.
  */
 import { loadConfig } from '../src/config';
-import { signToken } from './jwt';
+import { signToken } from './lib/jwt';
 
 async function main(): Promise<void> {
   const [userId = 'buyer-1', role] = process.argv.slice(2);

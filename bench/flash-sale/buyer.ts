@@ -4,8 +4,8 @@
  * and maybe buys again afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonClient, Reply } from '../lib/http';
-import { sleep } from '../lib/processes';
+import type { JsonClient, Reply } from '../../tools/lib/http';
+import { sleep } from '../../tools/lib/wait';
 import type { BuyerPlan } from './plan';
 import { outcomeOf, statusOf, trackingIdOf, type RequestKind, type SaleRecorder } from './recorder';
 

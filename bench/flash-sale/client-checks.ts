@@ -2,7 +2,7 @@
  * The invariants from the buyers' side: what they were told must agree with
  * the state at rest, and an Idempotency-Key must always mean one purchase.
  */
-import { isTerminal, type InvariantReport, type Violation } from '../../tools/invariants';
+import { isTerminal, type InvariantReport, type Violation } from '../../tools/lib/invariants';
 import type { SaleRecorder } from './recorder';
 
 export function clientViolations(recorder: SaleRecorder, atRest: InvariantReport, stock: number): Violation[] {

@@ -1,6 +1,6 @@
 /** The live line while the sale runs: buyers settled, request rate, confirmed so far, stock left. */
 import { SingleBar } from 'cli-progress';
-import type { JsonClient } from '../lib/http';
+import type { JsonClient } from '../../tools/lib/http';
 import type { SaleRecorder } from './recorder';
 import type { StockSampler } from './stock-sampler';
 

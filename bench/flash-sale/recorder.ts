@@ -2,7 +2,7 @@
  * Everything the simulator saw, kept as flat samples: one per request and
  * one per buyer. Summaries and charts are computed from these at the end.
  */
-import type { Reply } from '../lib/http';
+import type { Reply } from '../../tools/lib/http';
 import type { Pattern } from './plan';
 
 /** Which request of a buyer's story this was. */

@@ -11,13 +11,13 @@ import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
 import { connectTemporal } from '../../src/clients/temporal';
 import { loadConfig } from '../../src/config';
-import { checkSaleInvariants, type InvariantReport, type Violation } from '../../tools/invariants';
-import { AdminApi } from '../lib/admin';
+import { AdminApi } from '../../tools/lib/admin';
+import { JsonClient } from '../../tools/lib/http';
+import { checkSaleInvariants, type InvariantReport, type Violation } from '../../tools/lib/invariants';
+import { spawnPulseCart, type SpawnedPulseCart } from '../../tools/lib/pulsecart';
+import { sleep } from '../../tools/lib/wait';
 import { BEHIND_PROXY, buyerAddress, mintTokens } from '../lib/crowd';
-import { JsonClient } from '../lib/http';
-import { CpuSampler } from '../lib/proc';
-import { sleep } from '../lib/processes';
-import { spawnPulseCart, type SpawnedPulseCart } from '../lib/pulsecart';
+import { CpuSampler, peakRssMiB } from '../lib/proc';
 import { runBuyer } from './buyer';
 import { clientViolations } from './client-checks';
 import type { SaleOptions } from './options';
@@ -204,7 +204,7 @@ export async function runSale(options: SaleOptions, logPrefix: string): Promise<
       tokensMs: crowd.tokensMs,
       ...played,
       ...settled,
-      peakRssMiB: spawned?.peakRssMiB(),
+      peakRssMiB: spawned && peakRssMiB(spawned.pids),
     };
   } finally {
     await Promise.allSettled([client.close(), pool.end(), redis.quit(), temporal.connection.close()]);

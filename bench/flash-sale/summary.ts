@@ -1,5 +1,5 @@
 /** Turns a played sale into the figures and chart series that the console, the JSON and the HTML report show. */
-import type { Violation } from '../../tools/invariants';
+import type { Violation } from '../../tools/lib/invariants';
 import { groupBy, histogram, HISTOGRAM_BOUNDS_MS, summarize, type LatencySummary } from '../lib/stats';
 import type { SaleOptions } from './options';
 import type { BuyerSample, RequestSample } from './recorder';

@@ -4,8 +4,8 @@
  * sustains, with the client's and the server's CPU, so that a reader can see
  * which of the two was the bottleneck.
  */
+import type { CallOptions, JsonClient } from '../../tools/lib/http';
 import { cpuSeconds } from './proc';
-import type { CallOptions, JsonClient } from './http';
 import { summarize, type LatencySummary } from './stats';
 
 export interface LoopResult {

@@ -5,7 +5,7 @@
  * without this, the per-address rate limit would see one client.
  * Addresses come from 198.18.0.0/15, the range set aside for benchmarks (RFC 2544).
  */
-import { signToken } from '../../tools/jwt';
+import { signToken } from '../../tools/lib/jwt';
 
 /** Environment for an API we start: it sits behind a proxy, as in docker-compose. */
 export const BEHIND_PROXY = { TRUST_PROXY: 'true' };

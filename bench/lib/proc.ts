@@ -30,6 +30,11 @@ export function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** VmHWM of each named process: the most memory it ever had resident. */
+export function peakRssMiB(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, memoryMiB(pid, 'VmHWM')]));
+}
+
 /** Busy and total CPU seconds of the whole machine, from the first line of /proc/stat. */
 export function machineCpuSeconds(): { busy: number; total: number } {
   const ticks = (read('/proc/stat') ?? '').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);

@@ -6,12 +6,14 @@
  * machine hits both alike.
  */
 import { loadConfig } from '../../src/config';
-import { AdminApi } from '../lib/admin';
+import { AdminApi } from '../../tools/lib/admin';
+import { JsonClient, type CallOptions } from '../../tools/lib/http';
+import { freePort } from '../../tools/lib/ports';
+import { launch, stopProcess } from '../../tools/lib/processes';
+import { spawnPulseCart } from '../../tools/lib/pulsecart';
+import { answers, waitUntil } from '../../tools/lib/wait';
 import { closedLoop, type LoopResult } from '../lib/closed-loop';
 import { BEHIND_PROXY, buyerAddress, mintTokens } from '../lib/crowd';
-import { JsonClient, type CallOptions } from '../lib/http';
-import { answers, freePort, launch, stopProcess, waitUntil } from '../lib/processes';
-import { spawnPulseCart } from '../lib/pulsecart';
 import { summarize, type LatencySummary } from '../lib/stats';
 import { count, ms, type Table } from '../lib/table';
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
+import { SseSubscriber } from '../../tools/lib/sse-subscriber';
 import { startPulseCart, type Harness } from '../support/harness';
 import { expectSaleInvariants } from '../support/invariants';
-import { SseSubscriber } from '../support/sse-subscriber';
 import { launchChromium, type Browser } from './chromium';
 
 const UI_TIMEOUT_MS = 15_000;

@@ -1,4 +1,5 @@
-import { FaultProxy, sleep } from '../support/fault-proxy';
+import { sleep } from '../../tools/lib/wait';
+import { FaultProxy } from '../support/fault-proxy';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
 

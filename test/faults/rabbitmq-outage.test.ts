@@ -1,7 +1,8 @@
-import { FaultProxy, sleep } from '../support/fault-proxy';
+import { SseSubscriber } from '../../tools/lib/sse-subscriber';
+import { sleep } from '../../tools/lib/wait';
+import { FaultProxy } from '../support/fault-proxy';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
-import { SseSubscriber } from '../support/sse-subscriber';
 
 /** RabbitMQ is unreachable for 10 s in the middle of a sale, for the API and the worker alike. */
 describe('fault: RabbitMQ outage', () => {

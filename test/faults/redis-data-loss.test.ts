@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isListening } from '../../tools/temporal';
-import { freePort, sleep } from '../support/fault-proxy';
+import { freePort, isListening } from '../../tools/lib/ports';
+import { sleep } from '../../tools/lib/wait';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
 

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDevServer, isListening, type DevServerOptions } from '../../tools/temporal';
-import { freePort, sleep } from '../support/fault-proxy';
+import { freePort, isListening } from '../../tools/lib/ports';
+import { sleep } from '../../tools/lib/wait';
+import { ensureDevServer, type DevServerOptions } from '../../tools/temporal';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
 

@@ -1,4 +1,4 @@
-import { sleep } from '../support/fault-proxy';
+import { sleep } from '../../tools/lib/wait';
 import { startPulseCart, type Harness } from '../support/harness';
 import { startWorkerProcess } from '../support/processes';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';

@@ -4,6 +4,7 @@
  * `heal()` accepts again. The service behind it is never faked.
  */
 import net from 'node:net';
+import { freePort } from '../../tools/lib/ports';
 
 export class FaultProxy {
   private readonly sockets = new Set<net.Socket>();
@@ -54,13 +55,3 @@ export class FaultProxy {
     client.pipe(upstream).pipe(client);
   }
 }
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

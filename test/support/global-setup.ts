@@ -1,4 +1,4 @@
-import './env';
+import '../../tools/lib/test-env';
 import { ensureEnvironment } from '../../tools/setup';
 
 export default async function globalSetup(): Promise<void> {

@@ -22,7 +22,7 @@ import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
 import { createPurchaseWorker, type PurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
-import { signToken } from '../../tools/jwt';
+import { signToken } from '../../tools/lib/jwt';
 
 export interface ApiResponse<T = any> {
   status: number;

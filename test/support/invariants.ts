@@ -1,8 +1,8 @@
 /**
  * DESIGN.md's invariants as jest expectations: a thin wrapper over
- * tools/invariants.ts, which the flash-sale simulator shares.
+ * tools/lib/invariants.ts, which the flash-sale simulator and the fuzzer share.
  */
-import { checkSaleInvariants, isTerminal, waitForRest as readUntilRest } from '../../tools/invariants';
+import { checkSaleInvariants, isTerminal, waitForRest as readUntilRest } from '../../tools/lib/invariants';
 import type { Harness } from './harness';
 import type { StockWatcher } from './stock-watcher';
 

@@ -1,10 +1,8 @@
 /** PulseCart's own entry points as child processes, for tests that kill or stop them. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../src/config';
-import { freePort } from './fault-proxy';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { freePort } from '../../tools/lib/ports';
+import { exited, spawnScript } from '../../tools/lib/processes';
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -34,14 +32,8 @@ async function startProcess(
   }
   // Readiness is read from the process's own log line.
   Object.assign(env, extraEnv, { LOG_LEVEL: 'info' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)),
-  );
+  const child = spawnScript(entry, env, ['ignore', 'pipe', 'inherit']);
+  const exit = exited(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} not ready within 60 s`)), 60_000);
     let seen = '';
@@ -51,8 +43,8 @@ async function startProcess(
       clearTimeout(timer);
       resolve();
     });
-    void exited.then((code) => reject(new Error(`${entry} exited (${code}) before it was ready`)));
+    void exit.then((code) => reject(new Error(`${entry} exited (${code}) before it was ready`)));
   });
   child.stdout!.resume();
-  return { child, exited };
+  return { child, exited: exit };
 }

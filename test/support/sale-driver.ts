@@ -1,3 +1,4 @@
+import { sleep } from '../../tools/lib/wait';
 import type { ApiResponse, Harness } from './harness';
 import { expectSaleInvariants, waitForRest, type SaleAtRest, type StockObserver } from './invariants';
 
@@ -29,7 +30,7 @@ export async function driveSale(
     while (next < buyers) {
       const i = next++;
       const due = started + (i * durationMs) / buyers;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      if (due > Date.now()) await sleep(due - Date.now());
       responses[i] = await h.request('POST', `/api/v1/${i % 2 === 0 ? 'sync' : 'async'}/purchase`, {
         token: tokens[i],
         body: { productId, quantity: 1 },

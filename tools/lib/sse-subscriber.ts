@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { StockEvent } from '../../src/stock-events/topology';
+import { sleep } from './wait';
 
 export interface SubscribeOptions {
   lastEventId?: number;
@@ -54,7 +55,7 @@ export class SseSubscriber {
     while (!(this.latest && condition(this.latest))) {
       if (Date.now() > deadline)
         throw new Error(`no matching event within ${timeoutMs} ms; newest ${JSON.stringify(this.latest)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     return this.latest;
   }

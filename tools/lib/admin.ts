@@ -1,6 +1,6 @@
-/** What the benchmarks ask PulseCart as an operator: products, purchase statuses, metrics. */
+/** What benchmarks and the fuzzer ask PulseCart as an operator: products, purchase statuses, metrics. */
 import { loadConfig } from '../../src/config';
-import { signToken } from '../../tools/jwt';
+import { signToken } from './jwt';
 import type { JsonClient } from './http';
 
 export interface ProductView {

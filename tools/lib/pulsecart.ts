@@ -1,15 +1,16 @@
 /**
- * A PulseCart of the benchmark's own: an API and (optionally) a worker
- * process, started as `npm start` starts them but on a free port and a task
- * queue nobody else uses, with their logs in files.
+ * A PulseCart of a benchmark's or the fuzzer's own: an API and (optionally) a
+ * worker process, started as `npm start` starts them but on a free port and a
+ * task queue nobody else uses, with their logs in files.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
-import { ensureEnvironment } from '../../tools/setup';
-import { memoryMiB } from './proc';
-import { freePort, launch, stopProcess, waitUntil } from './processes';
+import { ensureEnvironment } from '../setup';
+import { freePort } from './ports';
+import { launch, stopProcess } from './processes';
+import { waitUntil } from './wait';
 
 export interface SpawnOptions {
   withWorker: boolean;
@@ -23,13 +24,11 @@ export interface SpawnedPulseCart {
   url: string;
   taskQueue: string;
   pids: Record<string, number>;
-  /** VmHWM of each process: the most memory it ever had resident. */
-  peakRssMiB(): Record<string, number>;
   stop(): Promise<void>;
 }
 
-/** The worker is ready when Temporal sees it poll the task queue (bundling its workflows takes a while). */
-async function waitForWorker(address: string, namespace: string, taskQueue: string, children: ChildProcess[]) {
+/** A worker is ready when Temporal sees it poll the task queue (bundling its workflows takes a while). */
+export async function waitForWorker(address: string, namespace: string, taskQueue: string, children: ChildProcess[]) {
   const connection = await Connection.connect({ address });
   const polled = async () => {
     // The task queue type defaults to the workflow task queue.
@@ -75,11 +74,5 @@ export async function spawnPulseCart({ withWorker, logPrefix, env = {} }: SpawnO
     throw err;
   }
   const pids = Object.fromEntries(Object.entries(processes).map(([name, child]) => [name, child.pid as number]));
-  return {
-    url,
-    taskQueue,
-    pids,
-    peakRssMiB: () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, memoryMiB(pid, 'VmHWM')])),
-    stop,
-  };
+  return { url, taskQueue, pids, stop };
 }

@@ -2,11 +2,13 @@
  * DESIGN.md's invariants, checked at the end of a sale straight from
  * PostgreSQL and Redis, with purchase statuses read through the API. Returns
  * the violations it finds instead of asserting, so that the jest tests
- * (test/support/invariants.ts) and the flash-sale simulator share one check.
+ * (test/support/invariants.ts), the flash-sale simulator and the fuzzer share
+ * one check.
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { productKeys } from '../src/inventory/inventory';
+import { productKeys } from '../../src/inventory/inventory';
+import { sleep } from './wait';
 
 export interface SaleUnderCheck {
   productId: number;
@@ -56,8 +58,6 @@ export interface CheckOptions extends RestOptions {
 const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED']);
 
 export const isTerminal = (status: string | undefined): boolean => TERMINAL.has(status ?? '');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);

@@ -23,6 +23,7 @@ import { freePort, sleep } from './lib/processes';
 import { spawnPulseCart } from './lib/pulsecart';
 import { machineInfo, resultPath, timestamp, writeJson } from './lib/results';
 import { summarize } from './lib/stats';
+import { useDataFolderSecret } from '../tools/signing-secret';
 
 /** Connections opened at once: well under the listen backlog. */
 const OPEN_AT_ONCE = 100;
@@ -99,6 +100,7 @@ async function runSale(client: JsonClient, productId: number, options: Options):
 }
 
 async function main(): Promise<void> {
+  useDataFolderSecret();
   const options = readOptions();
   const stamp = timestamp();
   const machine = machineInfo();

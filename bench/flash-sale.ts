@@ -10,8 +10,10 @@ import { parseArgs } from 'node:util';
 import { playSale } from './flash-sale/play';
 import { SALE_FLAGS, saleUsage } from './flash-sale/options';
 import { resultPath, timestamp, writeJson } from './lib/results';
+import { useDataFolderSecret } from '../tools/signing-secret';
 
 async function main(): Promise<void> {
+  useDataFolderSecret();
   const { values } = parseArgs({ options: { ...SALE_FLAGS, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     console.log(`npm run flash-sale -- [options]\n${saleUsage()}`);

@@ -21,6 +21,7 @@ import { printTable } from './lib/table';
 import { saleRatios, saleRatioTables } from './ratios/sale-ratios';
 import { measureSoldOut, soldOutTable } from './ratios/sold-out';
 import { measureWorkflowCost, workflowCostTable, workflowCpuTable } from './ratios/workflow-cost';
+import { useDataFolderSecret } from '../tools/signing-secret';
 
 /** Flag → [default, help] for the benchmarks before the sale. */
 const BENCH_FLAGS: Record<string, [string, string]> = {
@@ -99,6 +100,7 @@ function usage(): string {
 }
 
 async function main(): Promise<void> {
+  useDataFolderSecret();
   const { values } = parseArgs({
     options: {
       ...SALE_FLAGS,

@@ -24,6 +24,7 @@ import { sleep } from '../tools/lib/wait';
 import { positiveInteger } from './lib/args';
 import { machineInfo, resultPath, timestamp, writeJson } from './lib/results';
 import { summarize } from './lib/stats';
+import { useDataFolderSecret } from '../tools/signing-secret';
 
 /** Connections opened at once: well under the listen backlog. */
 const OPEN_AT_ONCE = 100;
@@ -100,6 +101,7 @@ async function runSale(client: JsonClient, productId: number, options: Options):
 }
 
 async function main(): Promise<void> {
+  useDataFolderSecret();
   const options = readOptions();
   const stamp = timestamp();
   const machine = machineInfo();

@@ -4,9 +4,16 @@ import { z } from 'zod';
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
+/** HS256 keys shorter than the hash are weak (RFC 7518 §3.2); what counts is the key's bytes, not its characters. */
+const MIN_SECRET_BYTES = 32;
+/** Said when neither JWT_SECRET nor JWT_JWKS_URL is set. */
+export const MISSING_SECRET = 'required unless JWT_JWKS_URL is set (`npm start` makes one in .data/jwt-secret)';
+
 /**
  * The one place PulseCart reads its environment. Every key has a default
- * that works on a developer machine, except JWT_SECRET outside development.
+ * that works on a developer machine, except JWT_SECRET: a signing secret
+ * written in the code would be everyone's, so there is none. Without it (or
+ * JWT_JWKS_URL) the API and worker refuse to start, whatever NODE_ENV is.
  */
 const schema = z
   .object({
@@ -27,8 +34,18 @@ const schema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('purchases'),
     /** Base URL of the Temporal Web UI, for links in logs and the operator view. */
     TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
-    /** HS256 secret that signs buyer and admin tokens. Required outside development. */
-    JWT_SECRET: z.string().min(16).optional(),
+    /**
+     * HS256 secret, at least 32 bytes, that signs buyer and admin tokens. Required unless JWT_JWKS_URL is set;
+     * `npm start` makes a random one in the data folder (.data/jwt-secret) when it is unset.
+     */
+    JWT_SECRET: unsetWhenEmpty(
+      z
+        .string()
+        .refine(
+          (secret) => new TextEncoder().encode(secret).length >= MIN_SECRET_BYTES,
+          `must be at least ${MIN_SECRET_BYTES} bytes (for instance \`openssl rand -hex 32\`)`,
+        ),
+    ),
     /**
      * The identity provider's JSON Web Key Set. Set, tokens must be RS256 and signed by one of its keys, and
      * HS256 tokens are refused (no algorithm confusion); unset, tokens are HS256 with JWT_SECRET.
@@ -97,19 +114,22 @@ const schema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .transform((env, ctx) => {
-    if (env.JWT_SECRET) return { ...env, JWT_SECRET: env.JWT_SECRET };
-    if (env.NODE_ENV !== 'development') {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required outside development' });
-      return z.NEVER;
-    }
-    return { ...env, JWT_SECRET: 'pulsecart-development-secret-not-for-production' };
+  .superRefine((env, ctx) => {
+    if (env.JWT_SECRET || env.JWT_JWKS_URL) return;
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: MISSING_SECRET });
   });
+
+/** The same keys, a secret not required: see `needsSecret` below. */
+const withoutSecret = z.object(schema.shape);
 
 export type Config = z.infer<typeof schema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+/**
+ * `needsSecret: false` is for tools that never sign or check a token (migrations, the web build), so that they
+ * run where no secret is given, such as the image's build stage.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { needsSecret = true } = {}): Config {
+  const parsed = (needsSecret ? schema : withoutSecret).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);

@@ -5,8 +5,9 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type 
 import { startPulseCart, type Harness } from './support/harness';
 
 /**
- * Tokens are checked with the one algorithm the deployment configures, with
- * exp/nbf (small clock skew allowed) and, when configured, iss and aud.
+ * Tokens are checked with the one algorithm the deployment configures, must
+ * carry exp and a sub of at most 128 characters, with exp/nbf (small clock
+ * skew allowed) and, when configured, iss and aud.
  */
 
 interface Signing {
@@ -15,15 +16,15 @@ interface Signing {
   kid?: string;
 }
 
+const seconds = (fromNow: number) => Math.floor(Date.now() / 1000) + fromNow;
+
+/** Valid for an hour unless `claims` says otherwise; `exp: undefined` leaves exp out. */
 function sign(claims: JWTPayload, { alg, key, kid }: Signing): Promise<string> {
-  return new SignJWT({ roles: [], ...claims })
+  return new SignJWT({ roles: [], exp: seconds(3600), ...claims })
     .setProtectedHeader({ alg, kid })
     .setIssuedAt()
-    .setExpirationTime('1h')
     .sign(key);
 }
-
-const seconds = (fromNow: number) => Math.floor(Date.now() / 1000) + fromNow;
 
 /** 404 for a purchase nobody made means the token was accepted; 401 that it was not. */
 async function statusWith(h: Harness, token: string): Promise<number> {
@@ -62,7 +63,30 @@ describe('tokens with HS256, an issuer and an audience configured', () => {
     expect(await statusWith(h, await sign({ sub: h.buyer(), ...expected, exp: seconds(-2) }, hs256))).toBe(404);
   });
 
+  it('when the token has no exp, then 401 UNAUTHENTICATED saying exp is required: it would never expire', async () => {
+    const forever = await sign({ sub: h.buyer(), ...expected, exp: undefined }, hs256);
+
+    const response = await h.request('GET', `/api/v1/purchases/${randomUUID()}`, { token: forever });
+
+    expect(response.status).toBe(401);
+    expect(response.body.error).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/"exp"/) });
+  });
+
+  it('when sub is 128 characters, then the token is accepted; at 129, 401 UNAUTHENTICATED saying sub is too long', async () => {
+    const longest = h.buyer().padEnd(128, 'x');
+
+    const refused = await h.request('GET', `/api/v1/purchases/${randomUUID()}`, {
+      token: await sign({ sub: `${longest}x`, ...expected }, hs256),
+    });
+
+    expect(await statusWith(h, await sign({ sub: longest, ...expected }, hs256))).toBe(404);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/"sub".*128/) });
+  });
+
   it.each([
+    ['sub is missing', { sub: undefined }],
+    ['sub is empty', { sub: '' }],
     ['iss is another issuer', { iss: 'https://evil.test' }],
     ['iss is missing', { iss: undefined }],
     ['aud is another audience', { aud: 'another-api' }],
@@ -109,6 +133,28 @@ describe('tokens with RS256 from a JSON Web Key Set', () => {
     expect(created.status).toBe(201);
     expect(bought.status).toBe(200);
     expect(bought.body.status).toBe('CONFIRMED');
+  });
+
+  it('when an RS256 token signed by the key set has no exp, then 401 UNAUTHENTICATED', async () => {
+    expect(await statusWith(h, await sign({ sub: h.buyer(), exp: undefined }, rs256))).toBe(401);
+  });
+
+  it('when a buyer whose RS256 token has a 300-character sub buys, then 401 and no unit is reserved', async () => {
+    const admin = await sign({ sub: `admin-${randomUUID()}`, roles: ['admin'] }, rs256);
+    const created = await h.request('POST', '/api/v1/admin/products', {
+      token: admin,
+      body: { name: 'Long subject product', price: 1, stock: 1 },
+    });
+
+    const bought = await h.request('POST', '/api/v1/sync/purchase', {
+      token: await sign({ sub: h.buyer().padEnd(300, 'x') }, rs256),
+      body: { productId: created.body.id, quantity: 1 },
+    });
+    const product = await h.request('GET', `/api/v1/products/${created.body.id}`);
+
+    expect(bought.status).toBe(401);
+    expect(bought.body.error.code).toBe('UNAUTHENTICATED');
+    expect(product.body).toMatchObject({ stock: 1, available: 1 });
   });
 
   it('when an HS256 token is signed with JWT_SECRET, then 401: only RS256 is accepted', async () => {

@@ -36,7 +36,7 @@ interface Compose {
 }
 
 /** What the person running `docker compose up` must provide; everything else has a default. */
-const USER_ENV = { JWT_SECRET: 'compose-test-secret-0123456789' };
+const USER_ENV = { JWT_SECRET: 'compose-test-secret-0123456789-abcdef' };
 
 /** Compose interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;

@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config';
 import { migrate } from './migrate';
 
-migrate(loadConfig().DATABASE_URL, console.log).catch((err) => {
+migrate(loadConfig(process.env, { needsSecret: false }).DATABASE_URL, console.log).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -239,6 +239,12 @@ stop_surplus() {
 ensure_environment() {
   bash "$ROOT/tools/services.sh"
   if [[ -z ${TEMPORAL_ADDRESS:-} ]]; then (cd "$ROOT" && node --import tsx tools/temporal-cli.ts); fi
+  # Every process refuses to start without a signing secret; unset, they share the one `npm start` keeps.
+  if [[ -z ${JWT_SECRET:-} && -z ${JWT_JWKS_URL:-} ]]; then
+    say "JWT_SECRET is not set: signing tokens with the secret kept in .data/jwt-secret"
+    JWT_SECRET=$(cd "$ROOT" && node --import tsx tools/signing-secret-cli.ts)
+    export JWT_SECRET
+  fi
   (cd "$ROOT" && node --import tsx tools/migrate-cli.ts)
 }
 

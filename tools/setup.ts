@@ -34,6 +34,6 @@ export async function ensureEnvironment(databaseUrls: string[]): Promise<Environ
   ensureServices();
   const environment = await ensureTemporal();
   for (const url of databaseUrls) await migrate(url);
-  await buildWeb(loadConfig().WEB_ASSETS_DIR);
+  await buildWeb(loadConfig(process.env, { needsSecret: false }).WEB_ASSETS_DIR);
   return environment;
 }

@@ -2,7 +2,7 @@
 import { loadConfig } from '../src/config';
 import { buildWeb } from './web-build';
 
-buildWeb(loadConfig().WEB_ASSETS_DIR).catch((err) => {
+buildWeb(loadConfig(process.env, { needsSecret: false }).WEB_ASSETS_DIR).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -7,7 +7,13 @@ export interface TokenOptions {
   expiresIn?: string | number;
 }
 
-export function signToken(secret: string, userId: string, { roles = [], expiresIn = '1h' }: TokenOptions = {}) {
+/** `secret` is config.JWT_SECRET, which only a deployment that takes RS256 tokens from JWT_JWKS_URL lacks. */
+export async function signToken(
+  secret: string | undefined,
+  userId: string,
+  { roles = [], expiresIn = '1h' }: TokenOptions = {},
+) {
+  if (!secret) throw new Error('No JWT_SECRET: with JWT_JWKS_URL set, tokens come from that identity provider');
   return new SignJWT({ roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)

@@ -21,8 +21,6 @@ export function authenticate(verify: VerifyToken): Middleware {
     if (scheme !== 'Bearer' || !token) throw new AppError('UNAUTHENTICATED', 'A Bearer token is required', 401);
     try {
       const payload = await verify(token);
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0)
-        throw new errors.JWTClaimValidationFailed('sub missing', payload, 'sub');
       const roles = Array.isArray(payload.roles) ? payload.roles : [];
       ctx.state.principal = { userId: payload.sub, isAdmin: roles.includes('admin') };
     } catch (err) {
@@ -35,6 +33,10 @@ export function authenticate(verify: VerifyToken): Middleware {
 /** A bad token is the caller's 401; a key set we cannot fetch is our 503, so that good tokens are not called bad. */
 function refusal(err: unknown): AppError {
   if (err instanceof errors.JWTExpired) return new AppError('UNAUTHENTICATED', 'The token has expired', 401);
+  // Claims are checked only once the signature holds, so saying which one is wrong tells the caller nothing secret.
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return new AppError('UNAUTHENTICATED', `The token is not valid: ${err.message}`, 401);
+  }
   if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) {
     return new AppError('UNAUTHENTICATED', 'The token is not valid', 401);
   }

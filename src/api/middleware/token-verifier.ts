@@ -1,13 +1,16 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
-import type { Config } from '../../config';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { MISSING_SECRET, type Config } from '../../config';
 
 export type TokenConfig = Pick<
   Config,
   'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_S'
 >;
 
+/** The user id is stored with each order (orders.user_id is VARCHAR(128)): a longer one could never buy. */
+const MAX_SUBJECT_LENGTH = 128;
+
 /** Checks a token's signature and claims; rejects with a jose error when it is not acceptable. */
-export type VerifyToken = (token: string) => Promise<JWTPayload>;
+export type VerifyToken = (token: string) => Promise<JWTPayload & { sub: string }>;
 
 /**
  * One algorithm per deployment, never the one the token names: RS256 against
@@ -20,12 +23,29 @@ export function tokenVerifier(config: TokenConfig): VerifyToken {
     clockTolerance: config.JWT_CLOCK_TOLERANCE_S,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    // Without exp a token is good forever: one that leaks can never be taken back.
+    requiredClaims: ['exp', 'sub'],
   };
   if (config.JWT_JWKS_URL) {
     // Fetched on first use and cached; a token with an unknown `kid` refreshes it (rate-limited by jose).
     const keySet = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
-    return async (token) => (await jwtVerify(token, keySet, { ...claims, algorithms: ['RS256'] })).payload;
+    return async (token) => withSubject((await jwtVerify(token, keySet, { ...claims, algorithms: ['RS256'] })).payload);
   }
+  if (!config.JWT_SECRET) throw new Error(`Invalid configuration: JWT_SECRET: ${MISSING_SECRET}`);
   const secret = new TextEncoder().encode(config.JWT_SECRET);
-  return async (token) => (await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload;
+  return async (token) => withSubject((await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload);
+}
+
+/** Refused here, before the purchase reserves anything, rather than at commit after taking units. */
+function withSubject(payload: JWTPayload): JWTPayload & { sub: string } {
+  const { sub } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
+    throw new errors.JWTClaimValidationFailed(
+      `"sub" claim must be a user id of 1 to ${MAX_SUBJECT_LENGTH} characters`,
+      payload,
+      'sub',
+      'invalid',
+    );
+  }
+  return { ...payload, sub };
 }

@@ -40,6 +40,7 @@ export interface AppDeps {
     | 'SYNC_DEADLINE_MS'
     | 'SOLD_OUT_CACHE_MS'
     | 'SSE_RETRY_MS'
+    | 'SSE_STALL_TIMEOUT_MS'
     | 'WEB_ASSETS_DIR'
     | 'TEMPORAL_UI_URL'
     | 'TEMPORAL_NAMESPACE'
@@ -90,7 +91,14 @@ export function createApp({ config, pool, redis, amqp, temporal, logger, metrics
       rateLimits: purchaseRateLimits(redis, config, logger),
       syncDeadlineMs: config.SYNC_DEADLINE_MS,
     }),
-    stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
+    stockStreamRoutes({
+      streams,
+      inventory,
+      retryMs: config.SSE_RETRY_MS,
+      stallTimeoutMs: config.SSE_STALL_TIMEOUT_MS,
+      totals: metrics.sseEvents,
+      logger,
+    }),
     operatorRoutes({
       report: new OperatorReport({
         pool,

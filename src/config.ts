@@ -96,8 +96,28 @@ const schema = z
     STOCK_EVENT_INTERVAL_MS: z.coerce.number().int().positive().default(100),
     /** How often an open stock stream gets a comment line, so that proxies keep the connection. */
     SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
-    /** How long a browser waits before reconnecting a dropped stock stream (the SSE `retry:` field). */
+    /**
+     * How long a browser waits before reconnecting a dropped stock stream (the SSE `retry:` field); rounded up to
+     * seconds, also the Retry-After of a stream refused for the caps below.
+     */
     SSE_RETRY_MS: z.coerce.number().int().positive().default(2000),
+    /**
+     * Open stock streams one API instance holds at most; past it, 503 TOO_MANY_STREAMS. A stream costs a socket
+     * and a few kB: 10,000 stays well inside a process's memory and the 65,535 descriptors nginx is given.
+     */
+    SSE_MAX_STREAMS: z.coerce.number().int().positive().default(10_000),
+    /**
+     * Open stock streams from one client address on one API instance (a browser tab holds one). High, because a
+     * carrier's NAT puts many real buyers behind one address (as RATE_LIMIT_IP_POINTS); it keeps a single host
+     * to a tenth of SSE_MAX_STREAMS, so that filling an instance takes many hosts.
+     */
+    SSE_MAX_STREAMS_PER_ADDRESS: z.coerce.number().int().positive().default(1000),
+    /**
+     * A stock stream through whose socket nothing has gone for this long is closed and its slot freed: its peer
+     * stopped taking data (gone without a word, or stuck). Above SSE_HEARTBEAT_MS, since the heartbeat is what
+     * keeps a quiet but live stream moving; four heartbeats by default.
+     */
+    SSE_STALL_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
     /** The storefront's built pages and bundles (`npm run build:web`); relative to the working directory. */
     WEB_ASSETS_DIR: z.string().min(1).default('dist/web'),
     /**
@@ -113,6 +133,10 @@ const schema = z
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((env) => env.SSE_STALL_TIMEOUT_MS > env.SSE_HEARTBEAT_MS, {
+    path: ['SSE_STALL_TIMEOUT_MS'],
+    message: 'must be above SSE_HEARTBEAT_MS, or quiet streams would be closed between heartbeats',
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET || env.JWT_JWKS_URL) return;

@@ -40,7 +40,7 @@ describe('one subscriber’s stream buffer', () => {
   it('when the client stops reading, then intermediate values are dropped, memory stays bounded and the newest value still arrives', async () => {
     const socket = new StalledSocket();
     const counts = totals();
-    const connection = new SseConnection(7, socket, counts);
+    const connection = new SseConnection(7, '192.0.2.1', socket, counts);
     connection.open(2000);
 
     for (let version = 1; version <= 1000; version += 1) connection.send(event(version));
@@ -61,7 +61,7 @@ describe('one subscriber’s stream buffer', () => {
   it('when events arrive before the stream opens, then it starts with the newest of them after retry:', () => {
     const socket = new StalledSocket();
     socket.startReading();
-    const connection = new SseConnection(7, socket, totals());
+    const connection = new SseConnection(7, '192.0.2.1', socket, totals());
     connection.send(event(3));
     connection.send(event(5));
     connection.send(event(4));
@@ -72,7 +72,7 @@ describe('one subscriber’s stream buffer', () => {
   it('when the client already has a version (Last-Event-ID), then nothing at or below it is sent', () => {
     const socket = new StalledSocket();
     socket.startReading();
-    const connection = new SseConnection(7, socket, totals());
+    const connection = new SseConnection(7, '192.0.2.1', socket, totals());
     connection.send(event(8));
     connection.clientHas(9);
     connection.open(1000);
@@ -83,7 +83,7 @@ describe('one subscriber’s stream buffer', () => {
 
   it('when the socket is backed up, then heartbeats are skipped rather than queued', () => {
     const socket = new StalledSocket();
-    const connection = new SseConnection(7, socket, totals());
+    const connection = new SseConnection(7, '192.0.2.1', socket, totals());
     connection.open(1000);
     for (let version = 1; version <= 50; version += 1) connection.send(event(version));
     const before = socket.writableLength;

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
 import { SseSubscriber } from '../tools/lib/sse-subscriber';
@@ -7,6 +8,25 @@ async function metric(h: Harness, name: string): Promise<number> {
   const text = (await h.request('GET', '/metrics')).body as string;
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return Number(line?.split(' ')[1] ?? Number.NaN);
+}
+
+/** Resolves once the metric has the value; rejects with what it has after `timeoutMs`. */
+async function metricReaches(h: Harness, name: string, value: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await metric(h, name)) !== value && Date.now() < deadline) await sleep(20);
+  expect(await metric(h, name)).toBe(value);
+}
+
+/**
+ * Hands `total` events for the product to its streams, far more than socket buffers hold, in batches so that
+ * clients that read can keep up in between. Returns the last version.
+ */
+async function flood(h: Harness, productId: number, fromVersion: number, total = 100_000): Promise<number> {
+  for (let i = 1; i <= total; i += 1) {
+    h.fanOut.streams.publish({ productId, available: i % 1000, version: fromVersion + i, ts: Date.now() });
+    if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return fromVersion + total;
 }
 
 describe('the stock stream (Server-Sent Events)', () => {
@@ -103,9 +123,7 @@ describe('the stock stream (Server-Sent Events)', () => {
     expect(await metric(h, 'pulsecart_sse_subscribers')).toBe(before + 3);
 
     for (const subscriber of subscribers) subscriber.close();
-    const deadline = Date.now() + 5000;
-    while ((await metric(h, 'pulsecart_sse_subscribers')) !== before && Date.now() < deadline) await sleep(20);
-    expect(await metric(h, 'pulsecart_sse_subscribers')).toBe(before);
+    await metricReaches(h, 'pulsecart_sse_subscribers', before);
   });
 
   it('when one subscriber stops reading, then the others keep up, and the slow one still ends on the newest value', async () => {
@@ -116,14 +134,7 @@ describe('the stock stream (Server-Sent Events)', () => {
     slow.pause();
     const droppedBefore = await metric(h, 'pulsecart_sse_events_dropped_total');
 
-    // Far more than the socket buffers hold, in batches so that the fast client can read in between.
-    const base = fast.latest?.version ?? 0;
-    const total = 100_000;
-    for (let i = 1; i <= total; i += 1) {
-      h.fanOut.streams.publish({ productId, available: i % 1000, version: base + i, ts: Date.now() });
-      if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const final = base + total;
+    const final = await flood(h, productId, fast.latest?.version ?? 0);
 
     await fast.until((e) => e.version === final, 5000);
     expect(slow.closed).toBe(false);
@@ -140,5 +151,98 @@ describe('the stock stream (Server-Sent Events)', () => {
     await sleep(450);
     expect(subscriber.comments).toBeGreaterThanOrEqual(3);
     expect(subscriber.events).toHaveLength(1);
+  });
+});
+
+/** A stream opened as if through nginx from `address`; resolves once the answer's headers arrive. */
+function openFrom(h: Harness, address: string, productId: number): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${h.baseUrl}/api/v1/stock/stream?productId=${productId}`, {
+      headers: { accept: 'text/event-stream', 'x-forwarded-for': address },
+      agent: false,
+    });
+    request.once('error', reject);
+    request.once('response', resolve);
+  });
+}
+
+async function jsonOf(response: http.IncomingMessage): Promise<any> {
+  let body = '';
+  for await (const chunk of response) body += chunk;
+  return JSON.parse(body);
+}
+
+describe("the stock stream's limits", () => {
+  let h: Harness;
+  const open: http.IncomingMessage[] = [];
+  const stream = async (address: string, productId: number) => {
+    const response = await openFrom(h, address, productId);
+    open.push(response);
+    return response;
+  };
+
+  beforeAll(async () => {
+    // Small caps that a test reaches at once; a stall timeout that a reading client never meets (heartbeats).
+    h = await startPulseCart(
+      {
+        TRUST_PROXY: true,
+        SSE_MAX_STREAMS_PER_ADDRESS: 2,
+        SSE_MAX_STREAMS: 4,
+        SSE_HEARTBEAT_MS: 100,
+        SSE_STALL_TIMEOUT_MS: 1000,
+      },
+      { withWorker: false },
+    );
+  });
+  afterEach(async () => {
+    for (const response of open.splice(0)) response.destroy();
+    await metricReaches(h, 'pulsecart_sse_subscribers', 0);
+  });
+  afterAll(() => h.close());
+
+  it('when one address holds SSE_MAX_STREAMS_PER_ADDRESS streams, then its next one is 503 TOO_MANY_STREAMS with Retry-After, and other addresses still get theirs', async () => {
+    const { id: productId } = await h.createProduct({ stock: 1 });
+    // Refused requests hold no slot.
+    for (let i = 0; i < 3; i += 1) expect((await stream('198.51.100.1', 999_999_999_999)).statusCode).toBe(404);
+
+    expect((await stream('198.51.100.1', productId)).statusCode).toBe(200);
+    expect((await stream('198.51.100.1', productId)).statusCode).toBe(200);
+    const refused = await stream('198.51.100.1', productId);
+
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe(String(Math.ceil(h.config.SSE_RETRY_MS / 1000)));
+    expect(await jsonOf(refused)).toEqual({ error: { code: 'TOO_MANY_STREAMS', message: expect.any(String) } });
+    expect((await stream('198.51.100.2', productId)).statusCode).toBe(200);
+  });
+
+  it('when the instance holds SSE_MAX_STREAMS streams, then every address is refused until one of them ends', async () => {
+    const { id: productId } = await h.createProduct({ stock: 1 });
+    const streams = [];
+    for (let i = 1; i <= 4; i += 1) streams.push(await stream(`198.51.100.${10 + i}`, productId));
+    expect(streams.map((s) => s.statusCode)).toEqual([200, 200, 200, 200]);
+    expect((await stream('198.51.100.20', productId)).statusCode).toBe(503);
+
+    streams[0].destroy();
+    await metricReaches(h, 'pulsecart_sse_subscribers', 3);
+    expect((await stream('198.51.100.20', productId)).statusCode).toBe(200);
+  });
+
+  it('when a subscriber stops taking data (a dead or stuck peer), then its stream ends after SSE_STALL_TIMEOUT_MS and frees its slot', async () => {
+    const { id: productId } = await h.createProduct({ stock: 1 });
+    const stuck = await stream('198.51.100.30', productId);
+    const reading = await stream('198.51.100.30', productId);
+    expect([stuck.statusCode, reading.statusCode]).toEqual([200, 200]);
+    stuck.pause();
+    reading.resume();
+
+    // Events fill the stuck socket's buffers (megabytes on loopback), then nothing more goes through it.
+    let version = Date.now() * 1000;
+    const deadline = Date.now() + 30_000;
+    while ((await metric(h, 'pulsecart_sse_subscribers')) === 2 && Date.now() < deadline) {
+      version = await flood(h, productId, version, 1000);
+    }
+    expect(await metric(h, 'pulsecart_sse_subscribers')).toBe(1);
+    expect(reading.socket.destroyed).toBe(false);
+    expect((await stream('198.51.100.30', productId)).statusCode).toBe(200);
   });
 });

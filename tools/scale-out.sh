@@ -10,19 +10,22 @@
 #   tools/scale-out.sh run [--apis N] [--workers N] -- COMMAND...
 #                                                       start, run COMMAND, stop (also on failure or Ctrl-C)
 #   tools/scale-out.sh config [--apis N]                print the nginx configuration it would run
+#   tools/scale-out.sh nginx [--apis N]                 start (or reload) only nginx, in front of N APIs
+#                                                       already listening (stop stops it)
 #
 # API i listens on 127.0.0.1:(3100+i), worker i serves its metrics on
-# 9464+i, nginx listens on 127.0.0.1:8080. NGINX_CONF=least-conn.conf picks
-# least-connections balancing, as in docker compose. The processes run on the
+# 9464+i, nginx listens on 127.0.0.1:8080 (SCALE_OUT_API_BASE_PORT=3100 and
+# SCALE_OUT_LISTEN change the API ports and nginx's). NGINX_CONF=least-conn.conf
+# picks least-connections balancing, as in docker compose. The processes run on the
 # task queue scale-out (TEMPORAL_TASK_QUEUE), so that a dev `npm start` worker
-# takes none of their workflows. Logs and pid files: .data/scale-out/.
+# takes none of their workflows. Logs and pid files: .data/scale-out/ (SCALE_OUT_DIR).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUN_DIR=$ROOT/.data/scale-out
+RUN_DIR=${SCALE_OUT_DIR:-$ROOT/.data/scale-out}
 NGINX_DIR=$ROOT/deploy/nginx
-LISTEN=127.0.0.1:8080
-API_BASE_PORT=3100
+LISTEN=${SCALE_OUT_LISTEN:-127.0.0.1:8080}
+API_BASE_PORT=${SCALE_OUT_API_BASE_PORT:-3100}
 WORKER_BASE_METRICS_PORT=9464
 WAIT_SECONDS=${SCALE_OUT_WAIT_SECONDS:-120}
 STOP_SECONDS=30
@@ -125,7 +128,8 @@ start_nginx() {
     nginx_cmd </dev/null >/dev/null 2>>"$RUN_DIR/nginx-error.log" ||
       die "nginx did not start: $(tail -n 5 "$RUN_DIR/nginx-error.log")"
   fi
-  wait_until "nginx on $LISTEN" curl -fsS -o /dev/null "http://$LISTEN/ready"
+  # /health, not /ready: nginx keeps the internal endpoints off the public path (proxy.conf).
+  wait_until "nginx on $LISTEN" curl -fsS -o /dev/null "http://$LISTEN/health"
 }
 
 # --- PulseCart processes ------------------------------------------------------
@@ -274,6 +278,7 @@ case $action in
   stop) stop_all ;;
   status) status ;;
   config) parse_counts "$@" && render_nginx_conf ;;
+  nginx) parse_counts "$@" && mkdir -p "$RUN_DIR" && start_nginx ;;
   run)
     parse_counts "$@"
     ((${#command[@]} > 0)) || die "run needs a command after --"

@@ -52,6 +52,7 @@ export type ApiConfig = Pick<
   | 'SOLD_OUT_CACHE_MS'
   | 'IDEMPOTENCY_KEY_TTL_S'
   | 'SSE_RETRY_MS'
+  | 'SSE_STALL_TIMEOUT_MS'
   | 'WEB_ASSETS_DIR'
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_NAMESPACE'
@@ -133,7 +134,14 @@ export function createApp({ config, clients, services, logger, metrics, streams 
     productRoutes({ catalog, publisher, authenticate: auth, logger }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
     purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
-    stockStreamRoutes({ streams, inventory, retryMs: config.SSE_RETRY_MS, totals: metrics.sseEvents, logger }),
+    stockStreamRoutes({
+      streams,
+      inventory,
+      retryMs: config.SSE_RETRY_MS,
+      stallTimeoutMs: config.SSE_STALL_TIMEOUT_MS,
+      totals: metrics.sseEvents,
+      logger,
+    }),
     operatorRoutes({ report, authenticate: auth }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),

@@ -22,11 +22,16 @@ export async function startStockFanOut({
 }: {
   amqp: Amqp;
   inventory: Inventory;
-  config: Pick<Config, 'SSE_HEARTBEAT_MS'>;
+  config: Pick<Config, 'SSE_HEARTBEAT_MS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_ADDRESS'>;
   logger: Logger;
   metrics: ApiMetrics;
 }): Promise<StockFanOut> {
-  const streams = new StockStreams({ heartbeatMs: config.SSE_HEARTBEAT_MS, subscribers: metrics.sseSubscribers });
+  const streams = new StockStreams({
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    maxStreams: config.SSE_MAX_STREAMS,
+    maxStreamsPerAddress: config.SSE_MAX_STREAMS_PER_ADDRESS,
+    subscribers: metrics.sseSubscribers,
+  });
   // Events published while this instance was not consuming (a broker outage)
   // are gone for its queue: on every (re)start, open streams catch up from Redis.
   const catchUp = async () => {

@@ -31,6 +31,8 @@ export class SseConnection {
 
   constructor(
     readonly productId: number,
+    /** The client's address, as the rest of the API takes it (TRUST_PROXY). */
+    readonly address: string,
     private readonly out: Writable,
     private readonly totals: ConnectionTotals,
   ) {

@@ -11,6 +11,8 @@ export interface StockStreamDeps {
   streams: StockStreams;
   inventory: Inventory;
   retryMs: number;
+  /** How long nothing may go through a stream's socket before it is closed (its peer is gone or stuck). */
+  stallTimeoutMs: number;
   totals: ConnectionTotals;
   logger: Logger;
 }
@@ -19,14 +21,27 @@ export interface StockStreamDeps {
  * `GET /api/v1/stock/stream?productId=`: the product's available units as
  * Server-Sent Events, a snapshot first, then every change this instance hears of.
  */
-export function stockStreamRoutes({ streams, inventory, retryMs, totals, logger }: StockStreamDeps): Router {
+export function stockStreamRoutes({
+  streams,
+  inventory,
+  retryMs,
+  stallTimeoutMs,
+  totals,
+  logger,
+}: StockStreamDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
+  // A browser's EventSource gives up on an error answer; other clients get the wait a dropped stream is told.
+  const retryAfterS = String(Math.ceil(retryMs / 1000));
 
   router.get('/stock/stream', async (ctx) => {
     const productId = parse(idParam, ctx.query.productId);
-    const connection = new SseConnection(productId, ctx.res, totals);
+    const connection = new SseConnection(productId, ctx.ip, ctx.res, totals);
     // Subscribe before reading the snapshot, so that no change can fall between the two.
     const remove = streams.add(connection);
+    if (!remove) {
+      ctx.set('Retry-After', retryAfterS);
+      throw new AppError('TOO_MANY_STREAMS', 'Too many open stock streams; retry after Retry-After seconds.', 503);
+    }
     const started = performance.now();
     ctx.res.once('close', () => {
       remove();
@@ -47,7 +62,7 @@ export function stockStreamRoutes({ streams, inventory, retryMs, totals, logger 
     // A reconnecting browser that already has the current version needs no snapshot.
     if (lastEventId(ctx) === snapshot.version) connection.clientHas(snapshot.version);
     else connection.send({ productId, ...snapshot, ts: Date.now() });
-    startEventStream(ctx);
+    startEventStream(ctx, stallTimeoutMs);
     connection.open(retryMs);
   });
 
@@ -65,10 +80,16 @@ function lastEventId(ctx: Context): number | undefined {
  * Headers go out now and the connection stays open: the handler writes to the
  * response itself (Koa's `respond = false`), so that backpressure is the
  * socket's own and a client's disconnect is no error.
+ *
+ * The heartbeat writes to every stream, so a live one never goes quiet. A peer
+ * that resets the connection fails the next write; one that vanished or stopped
+ * reading leaves the socket full and nothing goes through: after stallTimeoutMs
+ * the socket is destroyed. Either way the response closes and the stream is removed.
  */
-function startEventStream(ctx: Context): void {
-  ctx.req.socket.setNoDelay(true);
-  ctx.req.socket.setTimeout(0);
+function startEventStream(ctx: Context, stallTimeoutMs: number): void {
+  const socket = ctx.req.socket;
+  socket.setNoDelay(true);
+  socket.setTimeout(stallTimeoutMs, () => socket.destroy());
   ctx.respond = false;
   ctx.status = 200;
   ctx.type = 'text/event-stream';

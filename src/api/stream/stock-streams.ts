@@ -4,6 +4,9 @@ import type { SseConnection } from './sse-connection';
 export interface StreamOptions {
   /** How often every open stream gets a comment line. */
   heartbeatMs: number;
+  /** Open streams this instance holds at most, in all and from one client address. */
+  maxStreams: number;
+  maxStreamsPerAddress: number;
   subscribers: { inc(): void; dec(): void };
 }
 
@@ -14,6 +17,8 @@ export interface StreamOptions {
  */
 export class StockStreams {
   private readonly byProduct = new Map<number, Set<SseConnection>>();
+  private readonly byAddress = new Map<string, number>();
+  private open = 0;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly options: StreamOptions) {
@@ -29,8 +34,15 @@ export class StockStreams {
     return [...this.byProduct.keys()];
   }
 
-  /** Registers a stream; the returned function removes it (at most once). */
-  add(connection: SseConnection): () => void {
+  /**
+   * Registers a stream, unless this instance or the stream's client address already holds as many as allowed
+   * (then undefined). The returned function removes it (at most once), which frees its slot.
+   */
+  add(connection: SseConnection): (() => void) | undefined {
+    const fromAddress = this.byAddress.get(connection.address) ?? 0;
+    if (this.open >= this.options.maxStreams || fromAddress >= this.options.maxStreamsPerAddress) return undefined;
+    this.open += 1;
+    this.byAddress.set(connection.address, fromAddress + 1);
     let streams = this.byProduct.get(connection.productId);
     if (!streams) this.byProduct.set(connection.productId, (streams = new Set()));
     streams.add(connection);
@@ -49,6 +61,10 @@ export class StockStreams {
     if (!streams?.delete(connection)) return;
     this.options.subscribers.dec();
     if (streams.size === 0) this.byProduct.delete(connection.productId);
+    this.open -= 1;
+    const fromAddress = (this.byAddress.get(connection.address) ?? 1) - 1;
+    if (fromAddress === 0) this.byAddress.delete(connection.address);
+    else this.byAddress.set(connection.address, fromAddress);
   }
 
   private beat(): void {

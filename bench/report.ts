@@ -22,7 +22,7 @@ import {
   type RatioFigures,
   type SaleColumn,
   type SseRow,
-} from './lib/figures';
+} from '../tools/lib/figures';
 import { RESULTS_DIR, writeJson, type MachineInfo } from './lib/results';
 
 /** The default sale of DESIGN.md: 100,000 buyers, 1,000 units, 300 s (compressed by --speed). */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blockNames, FIGURE_NAMES, PERFORMANCE_MD, ROOT, unknownFigureFiles } from '../bench/lib/figures';
+import { blockNames, FIGURE_NAMES, PERFORMANCE_MD, ROOT, unknownFigureFiles } from '../tools/lib/figures';
 
 const README = path.join(ROOT, 'README.md');
 const DOCS = path.join(ROOT, 'docs');

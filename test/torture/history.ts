@@ -35,8 +35,13 @@ function purchase(buyers: number, maxPerUser: number): fc.Arbitrary<Op> {
     kind: fc.constant('purchase' as const),
     buyer: fc.nat(buyers - 1),
     mode: fc.constantFrom('sync' as const, 'async' as const),
-    // One past the limit, so that PURCHASE_LIMIT is asked for too.
-    quantity: fc.integer({ min: 1, max: maxPerUser + 1 }),
+    // Mostly within the limit, so that a buyer has room for a second purchase (a key reused with
+    // another body can then make one); sometimes one past it, so that PURCHASE_LIMIT is asked for too.
+    quantity: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(1) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: maxPerUser }) },
+      { weight: 1, arbitrary: fc.constant(maxPerUser + 1) },
+    ),
     // Two keys per buyer: reused with the same body and with another one.
     key: fc.option(fc.constantFrom('key-a', 'key-b'), { nil: undefined, freq: 3 }),
   });
@@ -52,7 +57,7 @@ const timed = (op: fc.Arbitrary<Op>) => fc.record({ at, op });
 function historyOf(seed: number): fc.Arbitrary<History> {
   const shape = fc.record({
     stock: fc.integer({ min: 3, max: 8 }),
-    maxPerUser: fc.integer({ min: 1, max: 3 }),
+    maxPerUser: fc.integer({ min: 1, max: 4 }),
     buyers: fc.integer({ min: 2, max: 4 }),
   });
   return shape.chain((s) =>

@@ -17,8 +17,8 @@ import { checkModel, trackingIdOf, type Observation, type PurchaseView, type Vio
 
 /** No operation of a history, nor a heal step, may take longer than this. */
 const OP_TIMEOUT_MS = 60_000;
-/** Every accepted purchase must end within this once the worker is back. */
-const SETTLE_TIMEOUT_MS = 90_000;
+/** Every accepted purchase must end within this once the worker is back: a reserve gives up after 1 min. */
+const SETTLE_TIMEOUT_MS = 120_000;
 const RECONCILE_EVERY_MS = 3000;
 const RECONCILIATIONS_TO_REST = 5;
 

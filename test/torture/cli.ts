@@ -6,7 +6,7 @@
  * Exits 1 if any history broke a rule.
  */
 // The tests' environment: their database and signing secret, rate limits out of the way, no reconcile schedule.
-import '../support/env';
+import '../../tools/lib/test-env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -7,11 +7,11 @@
  * drains the product with fresh buyers (invariant 7) and checks again.
  */
 import type { Config } from '../../src/config';
-import { checkSaleInvariants, isTerminal } from '../../tools/invariants';
-import { sleep } from '../support/fault-proxy';
+import { checkSaleInvariants, isTerminal } from '../../tools/lib/invariants';
+import { sleep } from '../../tools/lib/wait';
 import { startPulseCart, type Harness } from '../support/harness';
 import { startWorkerProcess, type RunningProcess } from '../support/processes';
-import { SseSubscriber } from '../support/sse-subscriber';
+import { SseSubscriber } from '../../tools/lib/sse-subscriber';
 import { describeHistory, type History, type Op } from './history';
 import { checkModel, trackingIdOf, type Observation, type PurchaseView, type Violation } from './model';
 

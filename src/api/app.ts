@@ -90,7 +90,7 @@ export function createApiServices(
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     gate,
-    idempotencyKeys: new IdempotencyKeys(redis, config.IDEMPOTENCY_KEY_TTL_S),
+    idempotencyKeys: new IdempotencyKeys(redis, pool, config.IDEMPOTENCY_KEY_TTL_S),
     inventory,
     publisher,
     metrics,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../../domain/purchase';
 import { rejection } from './admission';
 
@@ -10,17 +11,30 @@ type RequestBody = Pick<PurchaseRequest, 'trackingId' | 'productId' | 'quantity'
  * draft) before it reserves anything. A cache in Redis for `ttlSeconds`: the
  * truth is the memo of the key's purchase workflow, which the first request
  * creates (workflow ids are unique), and whatever it says is written here.
+ * When Redis has lost the key, the key's order in PostgreSQL answers for it.
  */
 export class IdempotencyKeys {
   constructor(
     private readonly redis: Redis,
+    private readonly pool: Pool,
     private readonly ttlSeconds: number,
   ) {}
 
   /** Throws 422 IDEMPOTENCY_KEY_REUSED when the key is known to belong to another request. */
   async check(request: RequestBody): Promise<void> {
-    const known = await this.redis.get(keyOf(request));
-    if (known !== null && known !== bodyOf(request)) throw rejection('IDEMPOTENCY_KEY_REUSED');
+    // Redis out of reach: PostgreSQL answers here, and the admission gate after this says 503.
+    const cached = await this.redis.get(keyOf(request)).catch(() => null);
+    const known = cached ?? (await this.orderedBody(request.trackingId));
+    if (known !== undefined && known !== bodyOf(request)) throw rejection('IDEMPOTENCY_KEY_REUSED');
+  }
+
+  /** The body of the key's confirmed purchase: a primary-key lookup, only for keys Redis does not know. */
+  private async orderedBody(trackingId: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<RequestBody>(
+      'SELECT tracking_id AS "trackingId", product_id AS "productId", quantity FROM orders WHERE tracking_id = $1',
+      [trackingId],
+    );
+    return rows.length === 0 ? undefined : bodyOf(rows[0]);
   }
 
   /** Records the request the key's workflow was started for. */

@@ -111,7 +111,7 @@ export class PurchaseService {
       await this.deps.idempotencyKeys.check(request).catch((err) => {
         if (err instanceof AppError) throw err;
         throw new AppError(
-          'STOCK_UNAVAILABLE',
+          'TEMPORARILY_UNAVAILABLE',
           'Purchases cannot be checked right now; please retry.',
           503,
           undefined,

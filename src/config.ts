@@ -73,6 +73,8 @@ const schema = z
      */
     RATE_LIMIT_STATUS_POINTS: z.coerce.number().int().positive().default(60),
     RATE_LIMIT_STATUS_DURATION_S: z.coerce.number().int().positive().default(10),
+    /** How long the API can answer a purchase's status from Redis; past it, Temporal's describe answers. */
+    PURCHASE_STATUS_TTL_S: z.coerce.number().int().positive().default(86_400),
     /** How long an Idempotency-Key stays bound to the request that first used it. */
     IDEMPOTENCY_KEY_TTL_S: z.coerce.number().int().positive().default(86_400),
     /** Behind a reverse proxy (nginx in docker-compose): the client address is the last X-Forwarded-For entry. */
@@ -132,6 +134,11 @@ const schema = z
     RECONCILE_SCHEDULE: z.stringbool().default(true),
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+    /**
+     * The crowd's refusals (409s that never became a purchase) are logged one line in this many, each line saying
+     * `sample`; 1 logs every one. Every request still counts in http_request_duration_seconds.
+     */
+    LOG_REFUSAL_SAMPLE: z.coerce.number().int().positive().default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.SSE_STALL_TIMEOUT_MS > env.SSE_HEARTBEAT_MS, {

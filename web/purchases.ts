@@ -19,9 +19,9 @@ export interface PurchaseInput {
   maxPerUser?: number;
 }
 
-const POLL_EVERY_MS = 500;
+/** Each status read waits up to this long on the server for the purchase to end (`?wait=`): one read, not many polls. */
+const WAIT_PER_READ_S = 20;
 const POLL_FOR_MS = 60_000;
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One line in "Your purchases": its pattern, tracking id and status as it changes. */
 class PurchaseLine {
@@ -62,8 +62,8 @@ export async function purchase(
     let view = started.body;
     line.show(view.status, shortId(view.trackingId), 'info');
     for (const deadline = Date.now() + POLL_FOR_MS; view.status === 'PENDING' && Date.now() < deadline;) {
-      await wait(POLL_EVERY_MS);
-      view = (await callApi<PurchaseView>('GET', `/api/v1/purchases/${view.trackingId}`, { token })).body;
+      const path = `/api/v1/purchases/${view.trackingId}?wait=${WAIT_PER_READ_S}`;
+      view = (await callApi<PurchaseView>('GET', path, { token })).body;
     }
     const outcome = describe(view, maxPerUser);
     line.show(view.status, outcome.text, outcome.tone);

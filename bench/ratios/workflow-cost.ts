@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createPurchaseActivities } from '../../src/activities/purchase';
+import { PurchaseOutcomes } from '../../src/purchase-status/purchase-outcomes';
 import { connectAmqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
@@ -111,7 +112,16 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ...createPurchaseActivities({ pool, inventory, publisher, logger }), async noop() {} },
+      activities: {
+        ...createPurchaseActivities({
+          pool,
+          inventory,
+          publisher,
+          outcomes: new PurchaseOutcomes(redis, config.PURCHASE_STATUS_TTL_S),
+          logger,
+        }),
+        async noop() {},
+      },
     });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const cpu = new CpuByVariant();

@@ -7,6 +7,8 @@ import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../domain/purchase';
 import type { Inventory, ReserveOutcome } from '../inventory/inventory';
 import type { Logger } from '../logger';
+import type { PurchaseOutcome } from '../domain/purchase';
+import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
 import { releaseReservation, type Released } from './release-reservation';
@@ -16,10 +18,15 @@ export interface PurchaseActivityDeps {
   inventory: Inventory;
   /** Throttled per product: a burst of purchases becomes a few events carrying the newest value. */
   publisher: Pick<CoalescingPublisher, 'offer'>;
+  /** Where each purchase's outcome lands for the API (the activity that ends a purchase writes it). */
+  outcomes: PurchaseOutcomes;
   logger: Logger;
 }
 
-export function createPurchaseActivities({ pool, inventory, publisher, logger }: PurchaseActivityDeps) {
+/** How a purchase ends when its commit cannot happen: the workflow decides, the release records it. */
+export type CommitFailure = Pick<PurchaseOutcome, 'status' | 'reason'>;
+
+export function createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }: PurchaseActivityDeps) {
   const broadcast = publisher.offer.bind(publisher);
 
   /** Runs one workflow step and logs one line for it, success or failure. */
@@ -52,6 +59,9 @@ export function createPurchaseActivities({ pool, inventory, publisher, logger }:
         if (outcome === 'PRODUCT_NOT_FOUND') {
           throw ApplicationFailure.retryable('Redis does not hold this product right now', 'STOCK_UNAVAILABLE');
         }
+        // A refusal here ends the purchase.
+        if (outcome !== 'RESERVED' && outcome !== 'HELD')
+          await outcomes.finish(request, { status: 'REJECTED', reason: outcome });
         return outcome;
       });
     },
@@ -61,17 +71,26 @@ export function createPurchaseActivities({ pool, inventory, publisher, logger }:
       return step('commitOrder', request, () => commitOrder(pool, request, Context.current().cancellationSignal));
     },
 
-    /** The order holds the units now: settle the reservation and tell subscribers the stock. */
-    confirmReservation(request: PurchaseRequest): Promise<void> {
+    /** The order holds the units now: settle the reservation, tell subscribers the stock, record the outcome. */
+    confirmReservation(request: PurchaseRequest, orderId: number): Promise<void> {
       return step('confirmReservation', request, async () => {
         const snapshot = await inventory.settle(request.productId, request.trackingId);
         if (snapshot) broadcast({ productId: request.productId, ...snapshot, ts: Date.now() });
+        await outcomes.finish(request, { status: 'CONFIRMED', orderId });
       });
     },
 
-    /** Compensation: the units go back (and subscribers hear of it), unless the order exists after all. */
-    releaseReservation(request: PurchaseRequest): Promise<Released> {
-      return step('releaseReservation', request, () => releaseReservation({ pool, inventory, broadcast }, request));
+    /**
+     * Compensation: the units go back (and subscribers hear of it), unless the
+     * order exists after all; records how the purchase ended.
+     */
+    releaseReservation(request: PurchaseRequest, failure: CommitFailure): Promise<Released> {
+      return step('releaseReservation', request, async () => {
+        const released = await releaseReservation({ pool, inventory, broadcast }, request);
+        const { orderId } = released;
+        await outcomes.finish(request, orderId === undefined ? failure : { status: 'CONFIRMED', orderId });
+        return released;
+      });
     },
   };
 }

@@ -23,6 +23,7 @@ import { tokenVerifier, type TokenConfig } from './middleware/token-verifier';
 import { openApiRoutes } from './openapi/routes';
 import { AdmissionGate } from './purchases/admission';
 import { IdempotencyKeys } from './purchases/idempotency';
+import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { PurchaseService } from './purchases/purchase-service';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
@@ -51,8 +52,10 @@ export type ApiConfig = Pick<
   | 'SYNC_DEADLINE_MS'
   | 'SOLD_OUT_CACHE_MS'
   | 'IDEMPOTENCY_KEY_TTL_S'
+  | 'PURCHASE_STATUS_TTL_S'
   | 'SSE_RETRY_MS'
   | 'SSE_STALL_TIMEOUT_MS'
+  | 'LOG_REFUSAL_SAMPLE'
   | 'WEB_ASSETS_DIR'
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_NAMESPACE'
@@ -69,6 +72,8 @@ export interface ApiServices {
   /** Confirmed publishes of stock events (admin changes, units the API gives back). */
   publisher: EventPublisher;
   report: OperatorReport;
+  /** Purchase outcomes in Redis: status reads and sync waits (close it on shutdown). */
+  outcomes: PurchaseOutcomes;
 }
 
 /** Builds each of the API's services once, from its clients. */
@@ -86,12 +91,14 @@ export function createApiServices(
     productExists: (id) => catalog.exists(id),
     requestRebuild: (id) => reconciliation.request(id),
   });
+  const outcomes = new PurchaseOutcomes(redis, config.PURCHASE_STATUS_TTL_S);
   const purchases = new PurchaseService({
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     gate,
     idempotencyKeys: new IdempotencyKeys(redis, pool, config.IDEMPOTENCY_KEY_TTL_S),
     inventory,
+    outcomes,
     publisher,
     metrics,
     logger,
@@ -103,7 +110,7 @@ export function createApiServices(
     temporalUiUrl: config.TEMPORAL_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  return { catalog, purchases, reconciliation, publisher, report };
+  return { catalog, purchases, reconciliation, publisher, report, outcomes };
 }
 
 export interface AppDeps {
@@ -125,7 +132,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
 
   const app = new Koa();
   app.use(requestId);
-  app.use(observe(logger, metrics));
+  app.use(observe(logger, metrics, config.LOG_REFUSAL_SAMPLE));
   app.use(errorMiddleware(logger));
   guardHttp(app, config);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));

@@ -21,6 +21,9 @@ export const idParam = z
 
 export const trackingIdParam = z.string().uuid();
 
+/** `?wait=N`: hold the status read up to N seconds for the purchase to end (a long poll instead of many polls). */
+export const purchaseStatusQuery = z.object({ wait: z.coerce.number().int().min(0).max(30).optional() }).strict();
+
 /** Printable ASCII, as the IETF Idempotency-Key draft suggests; long enough for a UUID or a hash. */
 export const idempotencyKeyHeader = z
   .string()

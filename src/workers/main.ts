@@ -7,6 +7,7 @@ import { connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
+import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
 import { createPurchaseWorker } from './purchase-worker';
 import { installRuntime } from './runtime';
@@ -27,6 +28,7 @@ async function run(): Promise<void> {
     stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
     pool,
     inventory: new Inventory(redis),
+    outcomes: new PurchaseOutcomes(redis, config.PURCHASE_STATUS_TTL_S),
     amqp,
     temporal,
     logger,

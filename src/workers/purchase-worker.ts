@@ -7,6 +7,7 @@ import { createReconciliationActivities } from '../activities/reconciliation';
 import type { Amqp } from '../clients/amqp';
 import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
+import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
@@ -19,6 +20,7 @@ export interface PurchaseWorkerOptions {
   stockEventIntervalMs: number;
   pool: Pool;
   inventory: Inventory;
+  outcomes: PurchaseOutcomes;
   amqp: Amqp;
   /** For reconciliation, which looks up purchases in flight. */
   temporal: Client;
@@ -45,7 +47,8 @@ export interface PurchaseWorker {
  * process sharing one connection and one publisher.
  */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { connection, namespace, taskQueue, pool, inventory, amqp, temporal, logger, shutdownGraceMs } = options;
+  const { connection, namespace, taskQueue, pool, inventory, outcomes, amqp, temporal, logger, shutdownGraceMs } =
+    options;
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
   const publishes = Runtime.instance().metricMeter.createCounter(
     'pulsecart_stock_publishes',
@@ -69,7 +72,7 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     await Worker.create({
       ...common,
       taskQueue,
-      activities: createPurchaseActivities({ pool, inventory, publisher, logger }),
+      activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }),
     }),
     await Worker.create({
       ...common,

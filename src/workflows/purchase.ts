@@ -1,5 +1,5 @@
 import { log, proxyLocalActivities, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
-import type { PurchaseActivities } from '../activities/purchase';
+import type { CommitFailure, PurchaseActivities } from '../activities/purchase';
 import type { FailureReason, PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
 import { PurchaseStatusAttribute } from './shared';
 
@@ -67,12 +67,13 @@ export async function purchase(request: PurchaseRequest): Promise<PurchaseOutcom
   try {
     ({ orderId } = await commitOrder(request));
   } catch (err) {
-    const released = await releaseReservation(request);
+    const failure = commitFailure(err);
+    const released = await releaseReservation(request, failure);
     if (released.orderId !== undefined) return finish({ status: 'CONFIRMED', orderId: released.orderId });
-    return finish(commitFailure(err));
+    return finish(failure);
   }
   try {
-    await confirmReservation(request);
+    await confirmReservation(request, orderId);
   } catch (err) {
     log.warn('reservation not settled; reconciliation will', { trackingId: request.trackingId, err });
   }
@@ -80,7 +81,7 @@ export async function purchase(request: PurchaseRequest): Promise<PurchaseOutcom
 }
 
 /** A business refusal from the database is a rejection; anything else exhausted its retries. */
-function commitFailure(err: unknown): Pick<PurchaseOutcome, 'status' | 'reason'> {
+function commitFailure(err: unknown): CommitFailure {
   const type = failureType(err);
   if (type === 'INSUFFICIENT_STOCK' || type === 'PURCHASE_LIMIT' || type === 'PRODUCT_NOT_FOUND') {
     return { status: 'REJECTED', reason: type };

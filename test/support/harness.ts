@@ -152,6 +152,7 @@ export async function startPulseCart(
         stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
         pool,
         inventory,
+        outcomes: services.outcomes,
         amqp,
         temporal,
         logger,
@@ -173,6 +174,7 @@ export async function startPulseCart(
     async close() {
       await harness.stopWorker();
       await fanOut.close();
+      await services.outcomes.close();
       await new Promise((resolve) => server.close(resolve));
       await Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
     },

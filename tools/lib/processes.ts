@@ -11,7 +11,11 @@ const STOP_TIMEOUT_MS = 15_000;
 
 /** Runs a TypeScript entry point (a path from the repository's root) in a new Node process. */
 export function spawnScript(entry: string, env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio });
+  // PULSECART_CPU_PROFILE_DIR: each process writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+  const profile = env.PULSECART_CPU_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${env.PULSECART_CPU_PROFILE_DIR}`]
+    : [];
+  return spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio });
 }
 
 /** Logs go straight to a file: through a pipe, a busy benchmark would slow the child's synchronous log writes. */

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config';
 import { AppError } from '../../domain/errors';
 import type { Logger } from '../../logger';
@@ -17,55 +17,77 @@ export type RateLimitConfig = Pick<
 >;
 
 export interface PurchaseRateLimits {
-  /** Before authentication, so that a flood of bad tokens from one host is limited too. */
+  /** In this process, before authentication: a flood of bad tokens from one host is refused without Redis. */
   perAddress: Middleware;
-  /** After authentication: every purchase attempt of one buyer, valid or not, whatever address it comes from. */
+  /** In this process, after authentication: every attempt of one buyer, valid or not. */
   perBuyer: Middleware;
-  /** Status reads (each a Temporal describe), counted apart from purchase attempts. */
+  /**
+   * The same budgets shared by every API replica (Redis), for the attempts that go on to reserve stock: the crowd's
+   * sold-out answers never pay a Redis round trip for them.
+   */
+  beforeReserving(ctx: Context): Promise<void>;
+  /** Status reads (each may be a Temporal describe), counted apart from purchase attempts, shared by replicas. */
   statusPerAddress: Middleware;
   statusPerBuyer: Middleware;
 }
 
-/** Fixed windows counted in Redis, so that every API replica shares one count per buyer and per address. */
+type Scope = { points: number; durationS: number };
+
+/**
+ * Fixed windows per client address and per buyer. Purchase attempts meet an
+ * in-process count first (each replica counts on its own, so N replicas let
+ * N budgets through it), then, if they reach the reservation, the count in
+ * Redis that every replica shares.
+ */
 export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger: Logger): PurchaseRateLimits {
-  const limiter = (scope: string, points: number, durationS: number) =>
+  const address: Scope = { points: config.RATE_LIMIT_IP_POINTS, durationS: config.RATE_LIMIT_IP_DURATION_S };
+  const buyer: Scope = { points: config.RATE_LIMIT_USER_POINTS, durationS: config.RATE_LIMIT_USER_DURATION_S };
+  const status: Scope = { points: config.RATE_LIMIT_STATUS_POINTS, durationS: config.RATE_LIMIT_STATUS_DURATION_S };
+  const local = (scope: Scope) => new RateLimiterMemory({ points: scope.points, duration: scope.durationS });
+  const shared = (name: string, scope: Scope) =>
     new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `pulsecart:rate:purchase:${scope}`,
-      points,
-      duration: durationS,
+      keyPrefix: `pulsecart:rate:${name}`,
+      points: scope.points,
+      duration: scope.durationS,
       // While Redis is not connected, give up at once instead of queueing behind ioredis' retries.
       rejectIfRedisNotReady: true,
     });
-  const byAddress = limiter('ip', config.RATE_LIMIT_IP_POINTS, config.RATE_LIMIT_IP_DURATION_S);
-  const byBuyer = limiter('user', config.RATE_LIMIT_USER_POINTS, config.RATE_LIMIT_USER_DURATION_S);
-  const statusByAddress = limiter('status-ip', config.RATE_LIMIT_IP_POINTS, config.RATE_LIMIT_IP_DURATION_S);
-  const statusByBuyer = limiter('status-user', config.RATE_LIMIT_STATUS_POINTS, config.RATE_LIMIT_STATUS_DURATION_S);
-  const address = (ctx: Context) => ctx.ip;
-  const buyer = (ctx: Context) => principalOf(ctx.state).userId;
+  const sharedByAddress = shared('purchase:ip', address);
+  const sharedByBuyer = shared('purchase:user', buyer);
   return {
-    perAddress: limitBy(byAddress, address, logger),
-    perBuyer: limitBy(byBuyer, buyer, logger),
-    statusPerAddress: limitBy(statusByAddress, address, logger),
-    statusPerBuyer: limitBy(statusByBuyer, buyer, logger),
+    perAddress: middleware(local(address), addressOf, logger),
+    perBuyer: middleware(local(buyer), buyerOf, logger),
+    async beforeReserving(ctx) {
+      await consume(sharedByAddress, addressOf(ctx), ctx, logger);
+      await consume(sharedByBuyer, buyerOf(ctx), ctx, logger);
+    },
+    statusPerAddress: middleware(shared('status:ip', address), addressOf, logger),
+    statusPerBuyer: middleware(shared('status:user', status), buyerOf, logger),
   };
 }
 
-function limitBy(limiter: RateLimiterRedis, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
+const addressOf = (ctx: Context) => ctx.ip;
+const buyerOf = (ctx: Context) => principalOf(ctx.state).userId;
+
+function middleware(limiter: RateLimiterAbstract, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
   return async (ctx, next) => {
-    const key = keyOf(ctx);
-    try {
-      await limiter.consume(key);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
-        throw new AppError('RATE_LIMITED', 'Too many requests; retry after Retry-After seconds.', 429);
-      }
-      // Fail open. The admission gate that comes next needs this same Redis: while it is down no purchase
-      // can be admitted anyway, and the gate refuses it. Failing closed here would only refuse buyers a second
-      // time for the same outage, and turn one slow limiter command into refused purchases mid-sale.
-      logger.warn({ err, scope: limiter.keyPrefix }, 'rate limiter unavailable; request let through');
-    }
+    await consume(limiter, keyOf(ctx), ctx, logger);
     await next();
   };
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string, ctx: Context, logger: Logger): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
+      throw new AppError('RATE_LIMITED', 'Too many requests; retry after Retry-After seconds.', 429);
+    }
+    // Fail open. The admission gate that comes next needs this same Redis: while it is down no purchase
+    // can be admitted anyway, and the gate refuses it. Failing closed here would only refuse buyers a second
+    // time for the same outage, and turn one slow limiter command into refused purchases mid-sale.
+    logger.warn({ err, scope: limiter.keyPrefix }, 'rate limiter unavailable; request let through');
+  }
 }

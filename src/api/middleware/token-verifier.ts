@@ -29,11 +29,37 @@ export function tokenVerifier(config: TokenConfig): VerifyToken {
   if (config.JWT_JWKS_URL) {
     // Fetched on first use and cached; a token with an unknown `kid` refreshes it (rate-limited by jose).
     const keySet = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
-    return async (token) => withSubject((await jwtVerify(token, keySet, { ...claims, algorithms: ['RS256'] })).payload);
+    return remembered(async (token) =>
+      withSubject((await jwtVerify(token, keySet, { ...claims, algorithms: ['RS256'] })).payload),
+    );
   }
   if (!config.JWT_SECRET) throw new Error(`Invalid configuration: JWT_SECRET: ${MISSING_SECRET}`);
   const secret = new TextEncoder().encode(config.JWT_SECRET);
-  return async (token) => withSubject((await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload);
+  return remembered(async (token) =>
+    withSubject((await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload),
+  );
+}
+
+/** How many verified tokens each process remembers; past it, the oldest are forgotten first. */
+const REMEMBERED_TOKENS = 20_000;
+
+/**
+ * Remembers each verified token, by its whole text, until its `exp`. A buyer
+ * sends the same token with every attempt and every poll, and checking its
+ * signature costs more than the rest of a sold-out answer. A token refused
+ * once is checked again next time (and refused again): only successes are kept.
+ */
+function remembered(verify: VerifyToken): VerifyToken {
+  const verified = new Map<string, JWTPayload & { sub: string }>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && (known.exp ?? 0) * 1000 > Date.now()) return known;
+    verified.delete(token);
+    const payload = await verify(token);
+    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value as string);
+    verified.set(token, payload);
+    return payload;
+  };
 }
 
 /** Refused here, before the purchase reserves anything, rather than at commit after taking units. */

@@ -15,6 +15,7 @@ import {
   reconcileBody,
   restockBody,
   trackingIdParam,
+  purchaseStatusQuery,
 } from '../validation';
 import {
   errorResponse,
@@ -80,20 +81,23 @@ function purchaseRequest(pattern: 'sync' | 'async') {
   };
 }
 
+const rateLimited = (description: string) => ({
+  ...refused(description),
+  headers: z.object({
+    'Retry-After': z
+      .string()
+      .regex(/^[0-9]+$/)
+      .meta({ description: 'Seconds to wait' }),
+  }),
+});
+
 const PURCHASE_REFUSALS: Responses = {
   ...BODY_REFUSALS,
   ...AUTH_REFUSALS,
   404: refused('PRODUCT_NOT_FOUND'),
   409: refused('SOLD_OUT, INSUFFICIENT_STOCK or PURCHASE_LIMIT; `details.trackingId` when a workflow decided it'),
-  429: {
-    ...refused('RATE_LIMITED: too many purchase attempts from this buyer or this address'),
-    headers: z.object({
-      'Retry-After': z
-        .string()
-        .regex(/^[0-9]+$/)
-        .meta({ description: 'Seconds to wait' }),
-    }),
-  },
+  422: refused('IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was first used with another body'),
+  429: rateLimited('RATE_LIMITED: too many purchase attempts from this buyer or this address'),
   503: refused('PURCHASE_FAILED (nothing was charged) or TEMPORARILY_UNAVAILABLE: retry later'),
 };
 
@@ -196,11 +200,12 @@ function register(registry: OpenAPIRegistry): void {
     path: '/api/v1/purchases/{trackingId}',
     operationId: 'getPurchase',
     tags: ['purchases'],
-    summary: "A purchase's status, for its buyer or an admin",
+    summary: "A purchase's status, for its buyer or an admin; `?wait=N` holds the answer up to N s until it ends",
     security: bearer,
-    request: { params: z.object({ trackingId: trackingIdParam }) },
+    request: { params: z.object({ trackingId: trackingIdParam }), query: purchaseStatusQuery },
     responses: {
       200: json(purchaseViewResponse, 'The purchase'),
+      429: rateLimited('RATE_LIMITED: too many status reads from this buyer or this address'),
       400: invalid,
       ...AUTH_REFUSALS,
       404: refused("PURCHASE_NOT_FOUND: unknown, or someone else's"),

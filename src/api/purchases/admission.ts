@@ -28,11 +28,13 @@ export class AdmissionGate {
     private readonly missingStock: MissingStock,
   ) {}
 
+  /** Whether Redis said "sold out" for this product within the last SOLD_OUT_CACHE_MS: no need to ask it again. */
+  knowsSoldOut(productId: number): boolean {
+    return (this.soldOutUntil.get(productId) ?? 0) > Date.now();
+  }
+
   /** Returns how the reservation stands, or throws the 404/409/422/503 the buyer gets. */
-  async admit(reservation: Reservation, { useSoldOutCache }: { useSoldOutCache: boolean }): Promise<Admission> {
-    if (useSoldOutCache && (this.soldOutUntil.get(reservation.productId) ?? 0) > Date.now()) {
-      return reject('SOLD_OUT');
-    }
+  async admit(reservation: Reservation): Promise<Admission> {
     const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
       throw new AppError('STOCK_UNAVAILABLE', 'Stock cannot be checked right now; please retry.', 503, undefined, {
         cause: err,

@@ -28,6 +28,11 @@ export class IdempotencyKeys {
     if (known !== undefined && known !== bodyOf(request)) throw rejection('IDEMPOTENCY_KEY_REUSED');
   }
 
+  /** Whether Redis knows the key (a repeat), without asking PostgreSQL: for the crowd's cheap path. */
+  async isKnown(request: RequestBody): Promise<boolean> {
+    return (await this.redis.get(keyOf(request)).catch(() => null)) !== null;
+  }
+
   /** The body of the key's confirmed purchase: a primary-key lookup, only for keys Redis does not know. */
   private async orderedBody(trackingId: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<RequestBody>(

@@ -1,6 +1,5 @@
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
@@ -11,6 +10,7 @@ import { trackingIdFor } from '../../domain/tracking';
 import type { Inventory } from '../../inventory/inventory';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
+import type { PurchaseOutcomes, PurchaseRecord } from '../../purchase-status/purchase-outcomes';
 import type { purchase } from '../../workflows/purchase';
 import {
   PURCHASE_WORKFLOW,
@@ -30,6 +30,8 @@ export interface PurchaseServiceDeps {
   gate: AdmissionGate;
   idempotencyKeys: IdempotencyKeys;
   inventory: Inventory;
+  /** Where each purchase's status lands: answers status reads and sync waits without Temporal. */
+  outcomes: PurchaseOutcomes;
   /** Confirmed publishes of stock events, for the units the API gives back. */
   publisher: EventPublisher;
   metrics: ApiMetrics;
@@ -58,6 +60,13 @@ interface PurchaseMemo {
 
 type Handle = WorkflowHandle<typeof purchase>;
 
+/**
+ * A purchase takes well under a second; one still PENDING in Redis after this
+ * long may have ended where no activity recorded it (its reserve step gave up
+ * while Redis was out of reach): Temporal is asked.
+ */
+const STALE_PENDING_MS = 30_000;
+
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
   return new AppError(
     'TEMPORARILY_UNAVAILABLE',
@@ -80,6 +89,22 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
 export class PurchaseService {
   constructor(private readonly deps: PurchaseServiceDeps) {}
 
+  /**
+   * The crowd's cheap path, before anything shared is touched: a product this
+   * process saw sold out moments ago is refused from memory. A request with an
+   * Idempotency-Key that Redis knows goes on: it repeats a purchase, whose answer it gets.
+   */
+  async refuseIfSoldOut(pattern: Pattern, order: PurchaseOrder): Promise<void> {
+    if (!this.deps.gate.knowsSoldOut(order.productId)) return;
+    const { userId, productId, quantity, idempotencyKey } = order;
+    if (idempotencyKey) {
+      const trackingId = trackingIdFor(userId, idempotencyKey);
+      if (await this.deps.idempotencyKeys.isKnown({ trackingId, productId, quantity })) return;
+    }
+    this.countRefusal(pattern, 'SOLD_OUT', 409);
+    throw rejection('SOLD_OUT');
+  }
+
   /** The sync and async patterns: the outcome (sync, within its deadline) or PENDING to poll. */
   async purchase(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
     try {
@@ -87,20 +112,27 @@ export class PurchaseService {
       this.deps.metrics.purchases.inc({ pattern, outcome: view.status });
       return view;
     } catch (err) {
-      const outcome = err instanceof AppError ? err.code : 'ERROR';
-      this.deps.metrics.purchases.inc({ pattern, outcome });
-      if (err instanceof AppError && err.httpStatus < 500)
-        this.deps.metrics.admissionRejections.inc({ reason: outcome });
+      if (err instanceof AppError) this.countRefusal(pattern, err.code, err.httpStatus);
+      else this.deps.metrics.purchases.inc({ pattern, outcome: 'ERROR' });
       throw err;
     }
+  }
+
+  private countRefusal(pattern: Pattern, code: string, httpStatus: number): void {
+    this.deps.metrics.purchases.inc({ pattern, outcome: code });
+    if (httpStatus < 500) this.deps.metrics.admissionRejections.inc({ reason: code });
   }
 
   private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
     const { request, handle } = await this.place(order);
     const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
     if (pattern === 'async' || !handle) return pending;
-    const outcome = await this.outcomeWithin(request, handle, this.deps.syncDeadlineMs);
-    return outcome ?? pending;
+    const record = await this.deps.outcomes
+      .settled(request.trackingId, this.deps.syncDeadlineMs)
+      .catch(() => undefined);
+    return record?.status === 'CONFIRMED' || record?.status === 'REJECTED' || record?.status === 'FAILED'
+      ? viewOf(record)
+      : pending;
   }
 
   /** Steps 1 to 3. No handle: the workflow may exist but Temporal could not say; the buyer polls. */
@@ -121,8 +153,11 @@ export class PurchaseService {
         );
       });
     }
-    // A repeat with a key must find its own purchase, even once the product sold out since.
-    const admission = await this.deps.gate.admit(request, { useSoldOutCache: !idempotencyKey });
+    const admission = await this.deps.gate.admit(request);
+    // Without it, status reads of this purchase ask Temporal: worth a warning, not a refusal.
+    await this.deps.outcomes
+      .pending(request)
+      .catch((err) => this.deps.logger.warn({ err, trackingId: request.trackingId }, 'purchase status not recorded'));
     let started: { handle: Handle; existed: boolean };
     try {
       started = await this.start(request);
@@ -221,28 +256,28 @@ export class PurchaseService {
       .catch((err) => this.deps.logger.warn({ err, productId: request.productId }, 'stock broadcast failed'));
   }
 
-  /** The workflow's outcome, or undefined if it is still running at the deadline or Temporal cannot say. */
-  private async outcomeWithin(
-    request: PurchaseRequest,
-    handle: Handle,
-    deadlineMs: number,
-  ): Promise<PurchaseOutcome | undefined> {
-    // The long poll behind result() is cancelled when the deadline wins, not left to hold a server slot.
-    const signal = AbortSignal.timeout(deadlineMs);
-    try {
-      return await this.deps.temporal.withAbortSignal(signal, () => handle.result());
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) return { ...requestView(request), status: 'FAILED' };
-      return undefined;
+  /**
+   * A purchase as its owner (or an admin) may see it, from its record in
+   * Redis; with `waitMs`, once it has ended or after that long. A record that
+   * is missing, or PENDING for longer than a purchase takes, is checked with
+   * Temporal. Someone else's purchase is as unknown as a missing one.
+   */
+  async view(trackingId: string, principal: Principal, waitMs = 0): Promise<PurchaseView> {
+    const mayRead = (record: PurchaseRecord) => record.userId === principal.userId || principal.isAdmin;
+    let record = await this.deps.outcomes.read(trackingId).catch(() => undefined);
+    if (record && !mayRead(record)) throw new AppError('PURCHASE_NOT_FOUND', 'No such purchase', 404);
+    if (record?.status === 'PENDING' && waitMs > 0) {
+      record = (await this.deps.outcomes.settled(trackingId, waitMs).catch(() => undefined)) ?? record;
     }
+    if (record && !(record.status === 'PENDING' && Date.now() - record.at > STALE_PENDING_MS)) return viewOf(record);
+    return this.describe(trackingId, principal);
   }
 
   /**
    * Reads a purchase from Temporal with describe (strongly consistent, and it
    * answers with every worker down), then the result once it has one.
-   * Someone else's purchase is as unknown as a missing one.
    */
-  async view(trackingId: string, principal: Principal): Promise<PurchaseView> {
+  private async describe(trackingId: string, principal: Principal): Promise<PurchaseView> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));
     const description = await handle.describe().catch((err) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
@@ -268,4 +303,15 @@ export class PurchaseService {
 
 function requestView({ trackingId, productId, quantity }: PurchaseRequest): PurchaseView {
   return { trackingId, productId, quantity, status: 'PENDING' };
+}
+
+function viewOf({ trackingId, status, productId, quantity, orderId, reason }: PurchaseRecord): PurchaseView {
+  return {
+    trackingId,
+    status,
+    productId,
+    quantity,
+    ...(orderId === undefined ? {} : { orderId }),
+    ...(reason ? { reason } : {}),
+  };
 }

@@ -6,7 +6,7 @@ import { principalOf } from '../middleware/auth';
 import type { PurchaseRateLimits } from '../middleware/rate-limit';
 import { rejection } from '../purchases/admission';
 import type { Pattern, PurchaseService, PurchaseView } from '../purchases/purchase-service';
-import { idempotencyKeyHeader, parse, purchaseBody, trackingIdParam } from '../validation';
+import { idempotencyKeyHeader, parse, purchaseBody, purchaseStatusQuery, trackingIdParam } from '../validation';
 
 export interface PurchaseRouteDeps {
   purchases: PurchaseService;
@@ -30,7 +30,10 @@ export function purchaseRoutes({ purchases, authenticate, rateLimits }: Purchase
     const body = parse(purchaseBody, ctx.request.body);
     // An empty key is a client's mistake, not the absence of one: it must not quietly turn off deduplication.
     const idempotencyKey = parse(idempotencyKeyHeader, ctx.headers['idempotency-key']);
-    const view = await purchases.purchase(pattern, { userId, ...body, idempotencyKey });
+    const order = { userId, ...body, idempotencyKey };
+    await purchases.refuseIfSoldOut(pattern, order);
+    await rateLimits.beforeReserving(ctx);
+    const view = await purchases.purchase(pattern, order);
     ctx.state.trackingId = view.trackingId;
     respond(ctx, view);
   };
@@ -38,7 +41,7 @@ export function purchaseRoutes({ purchases, authenticate, rateLimits }: Purchase
   router.post('/sync/purchase', ...guards, purchase('sync'));
   router.post('/async/purchase', ...guards, purchase('async'));
 
-  // Each read is a Temporal describe: limited per address and per buyer like purchases, on a budget of its own.
+  // A read may be a Temporal describe: limited per address and per buyer like purchases, on a budget of its own.
   router.get(
     '/purchases/:trackingId',
     rateLimits.statusPerAddress,
@@ -46,8 +49,9 @@ export function purchaseRoutes({ purchases, authenticate, rateLimits }: Purchase
     rateLimits.statusPerBuyer,
     async (ctx) => {
       const trackingId = parse(trackingIdParam, ctx.params.trackingId);
+      const { wait = 0 } = parse(purchaseStatusQuery, ctx.query);
       ctx.state.trackingId = trackingId;
-      ctx.body = await purchases.view(trackingId, principalOf(ctx.state));
+      ctx.body = await purchases.view(trackingId, principalOf(ctx.state), wait * 1000);
     },
   );
 

@@ -51,7 +51,8 @@ export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger
   };
 }
 
-function limitBy(limiter: RateLimiterRedis, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
+/** Counts each request against `keyOf(ctx)`'s window; past it, 429 RATE_LIMITED with Retry-After. */
+export function limitBy(limiter: RateLimiterRedis, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
   return async (ctx, next) => {
     const key = keyOf(ctx);
     try {

@@ -75,6 +75,12 @@ const schema = z
     RATE_LIMIT_STATUS_DURATION_S: z.coerce.number().int().positive().default(10),
     /** How long the API can answer a purchase's status from Redis; past it, Temporal's describe answers. */
     PURCHASE_STATUS_TTL_S: z.coerce.number().int().positive().default(86_400),
+    /**
+     * Calls one API key may make per API_KEY_RATE_LIMIT_DURATION_S, whatever it calls; past them, 429 with
+     * Retry-After. A warehouse restocking a few products a second stays far below it; a runaway loop does not.
+     */
+    API_KEY_RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(600),
+    API_KEY_RATE_LIMIT_DURATION_S: z.coerce.number().int().positive().default(60),
     /** How long an Idempotency-Key stays bound to the request that first used it. */
     IDEMPOTENCY_KEY_TTL_S: z.coerce.number().int().positive().default(86_400),
     /** Behind a reverse proxy (nginx in docker-compose): the client address is the last X-Forwarded-For entry. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  apiKeyCreatedResponse,
   errorResponse,
+  productPageResponse,
   productResponse,
   productViewResponse,
   purchaseAcceptedResponse,
@@ -29,11 +31,14 @@ describe('the OpenAPI document', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/admin/api-keys',
+      '/api/v1/admin/api-keys/{id}',
       '/api/v1/admin/products',
       '/api/v1/admin/products/{id}/orders',
       '/api/v1/admin/products/{id}/stock',
       '/api/v1/admin/reconcile',
       '/api/v1/async/purchase',
+      '/api/v1/products',
       '/api/v1/products/{id}',
       '/api/v1/purchases/{trackingId}',
       '/api/v1/stock/stream',
@@ -45,6 +50,10 @@ describe('the OpenAPI document', () => {
     expect(body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     expect(body.paths['/api/v1/sync/purchase'].post.security).toEqual([{ bearerAuth: [] }]);
     expect(body.paths['/api/v1/products/{id}'].get.security).toBeUndefined();
+    expect(body.paths['/api/v1/admin/products/{id}/stock'].put.security).toEqual([
+      { bearerAuth: [] },
+      { apiKeyAuth: ['stock:write'] },
+    ]);
   });
 
   it('when the purchase body is documented, then it is exactly what zod makes of the schema the route parses with', async () => {
@@ -89,6 +98,20 @@ describe('the OpenAPI document', () => {
     expect([refused.status, unknown.status]).toEqual([409, 404]);
     errorResponse.parse(refused.body);
     errorResponse.parse(unknown.body);
+  });
+
+  it('when an admin makes an API key and anyone lists the products, then the answers fit their documented schemas exactly', async () => {
+    await h.createProduct({ stock: 2 });
+    const key = await h.request('POST', '/api/v1/admin/api-keys', {
+      token: await h.adminToken(),
+      body: { name: 'Documented', scopes: ['orders:read'] },
+    });
+    const page = await h.request('GET', '/api/v1/products?limit=1');
+
+    expect([key.status, page.status]).toEqual([201, 200]);
+    apiKeyCreatedResponse.parse(key.body);
+    productPageResponse.parse(page.body);
+    expect(page.body.next).not.toBeNull();
   });
 
   it('when /docs is opened, then the page and the viewer it loads are served from here, with no CDN', async () => {

@@ -1,9 +1,31 @@
-import { byId } from './dom';
-
 export interface StockEvent {
   productId: number;
   available: number;
   version: number;
+}
+
+/** The elements one product's stock is drawn in; the same classes on the product page and on each listed product. */
+export interface StockView {
+  bar: HTMLElement;
+  fill: HTMLElement;
+  count: HTMLElement;
+  label: HTMLElement;
+  state: HTMLElement;
+}
+
+export function stockViewIn(root: HTMLElement): StockView {
+  const find = (selector: string) => {
+    const found = root.querySelector<HTMLElement>(selector);
+    if (!found) throw new Error(`${selector} is missing from the stock view`);
+    return found;
+  };
+  return {
+    bar: find('.stock-bar'),
+    fill: find('.stock-fill'),
+    count: find('.stock-count'),
+    label: find('.stock-label'),
+    state: find('.live'),
+  };
 }
 
 /**
@@ -19,13 +41,14 @@ export class LiveStock {
   constructor(
     private readonly productId: number,
     capacity: number,
-    private readonly onChange: (available: number) => void,
+    private readonly view: StockView,
+    private readonly onChange: (available: number) => void = () => undefined,
   ) {
     this.most = Math.max(1, capacity);
   }
 
   connect(): EventSource {
-    const state = byId('live-state');
+    const { state } = this.view;
     const source = new EventSource(`/api/v1/stock/stream?productId=${this.productId}`);
     source.onopen = () => {
       state.textContent = 'live';
@@ -49,15 +72,14 @@ export class LiveStock {
   show(available: number): void {
     this.most = Math.max(this.most, available);
     const left = Math.max(0, available);
-    const bar = byId('stock-bar');
+    const { bar, fill, count, label } = this.view;
     bar.setAttribute('aria-valuenow', String(left));
     bar.setAttribute('aria-valuemax', String(this.most));
-    const fill = byId('stock-fill');
     const share = left / this.most;
     fill.style.width = `${(share * 100).toFixed(1)}%`;
     fill.dataset.level = share > 0.5 ? 'plenty' : share > 0.2 ? 'low' : 'last';
-    byId('stock-count').textContent = String(left);
-    byId('stock-label').textContent = left === 1 ? 'unit left' : 'units left';
+    count.textContent = String(left);
+    label.textContent = left === 1 ? 'unit left' : 'units left';
     this.onChange(left);
   }
 }

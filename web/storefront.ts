@@ -1,19 +1,11 @@
-/** The storefront at `/?product=<id>`: live stock, and buying with either pattern. */
+/** The storefront: the sale's products at `/`; one product at `/?product=<id>`, live stock, and buying with either pattern. */
 import { asFailure, callApi } from './api';
+import { priceLine, showCatalog, type Product } from './catalog';
 import { byId, say } from './dom';
 import { explain } from './messages';
 import { purchase, type Pattern } from './purchases';
-import { LiveStock } from './stock-live';
+import { LiveStock, stockViewIn } from './stock-live';
 import { bindTokenForm } from './token';
-
-interface Product {
-  id: number;
-  name: string;
-  price: number;
-  stock: number;
-  available: number | null;
-  maxPerUser: number;
-}
 
 const message = byId('message');
 const buttons = [byId<HTMLButtonElement>('buy-sync'), byId<HTMLButtonElement>('buy-async')];
@@ -27,18 +19,23 @@ function refreshButtons(): void {
 }
 
 async function main(): Promise<void> {
-  const productId = Number(new URL(window.location.href).searchParams.get('product'));
+  const params = new URL(window.location.href).searchParams;
+  const requested = params.get('product');
+  if (requested === null) return showCatalog(params.get('before'));
+  byId('product').hidden = false;
+  byId('purchases-card').hidden = false;
+  const productId = Number(requested);
   if (!Number.isInteger(productId) || productId <= 0) {
-    say(message, 'Open this page with ?product=<id> (the operator view links every product).', 'info');
+    say(message, 'No such product: pick one from the list on the home page.', 'info');
     return;
   }
   const product = await callApi<Product>('GET', `/api/v1/products/${productId}`).then((reply) => reply.body);
   byId('product-name').textContent = product.name;
-  byId('product-price').textContent = `$${product.price.toFixed(2)} · at most ${product.maxPerUser} per buyer`;
+  byId('product-price').textContent = priceLine(product);
   byId('product').removeAttribute('aria-busy');
 
   // PostgreSQL's stock is what is left once purchases in flight settle: the bar's full length.
-  const stock = new LiveStock(productId, product.stock, (available) => {
+  const stock = new LiveStock(productId, product.stock, stockViewIn(byId('product')), (available) => {
     soldOut = available <= 0;
     refreshButtons();
   });
@@ -65,5 +62,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   const failure = asFailure(err);
-  say(message, explain(failure.code, failure.message).text, 'error');
+  const shown = byId('product').hidden ? byId('catalog-message') : message;
+  say(shown, explain(failure.code, failure.message).text, 'error');
 });

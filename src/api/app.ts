@@ -3,6 +3,7 @@ import bodyParser from 'koa-bodyparser';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import { ApiKeys } from '../api-keys/api-keys';
 import { Catalog } from '../catalog/products';
 import type { Amqp } from '../clients/amqp';
 import type { Config } from '../config';
@@ -13,6 +14,7 @@ import type { EventPublisher } from '../stock-events/coalescing-publisher';
 import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
 import { observeClients, type ApiMetrics } from './metrics';
+import { adminOrApiKey, type ApiKeyConfig } from './middleware/api-key-auth';
 import { authenticate } from './middleware/auth';
 import { errorMiddleware } from './middleware/errors';
 import { guardHttp, type HttpGuardConfig } from './middleware/http-guards';
@@ -25,6 +27,7 @@ import { AdmissionGate } from './purchases/admission';
 import { IdempotencyKeys } from './purchases/idempotency';
 import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { PurchaseService } from './purchases/purchase-service';
+import { apiKeyRoutes } from './routes/api-keys';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
@@ -62,6 +65,7 @@ export type ApiConfig = Pick<
 > &
   TokenConfig &
   RateLimitConfig &
+  ApiKeyConfig &
   HttpGuardConfig;
 
 /** What the routes are built from: the API's services over its clients. */
@@ -74,6 +78,7 @@ export interface ApiServices {
   report: OperatorReport;
   /** Purchase outcomes in Redis: status reads and sync waits (close it on shutdown). */
   outcomes: PurchaseOutcomes;
+  apiKeys: ApiKeys;
 }
 
 /** Builds each of the API's services once, from its clients. */
@@ -110,7 +115,7 @@ export function createApiServices(
     temporalUiUrl: config.TEMPORAL_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  return { catalog, purchases, reconciliation, publisher, report, outcomes };
+  return { catalog, purchases, reconciliation, publisher, report, outcomes, apiKeys: new ApiKeys(pool) };
 }
 
 export interface AppDeps {
@@ -126,9 +131,10 @@ export interface AppDeps {
 /** Wires the HTTP API from services built once by the entry point; tests build it with theirs on port 0. */
 export function createApp({ config, clients, services, logger, metrics, streams }: AppDeps): Koa {
   const { pool, redis, amqp, temporal, inventory } = clients;
-  const { catalog, purchases, reconciliation, publisher, report } = services;
+  const { catalog, purchases, reconciliation, publisher, report, apiKeys } = services;
   observeClients(metrics.registry, { pool, redis });
   const auth = authenticate(tokenVerifier(config));
+  const adminOrKey = adminOrApiKey({ keys: apiKeys, redis, config, logger, authenticateToken: auth });
 
   const app = new Koa();
   app.use(requestId);
@@ -138,7 +144,8 @@ export function createApp({ config, clients, services, logger, metrics, streams 
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
   const routers = [
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
-    productRoutes({ catalog, publisher, authenticate: auth, logger }),
+    productRoutes({ catalog, publisher, authenticate: auth, adminOrApiKey: adminOrKey, logger }),
+    apiKeyRoutes({ keys: apiKeys, authenticate: auth }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
     purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     stockStreamRoutes({
@@ -149,7 +156,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
       totals: metrics.sseEvents,
       logger,
     }),
-    operatorRoutes({ report, authenticate: auth }),
+    operatorRoutes({ report, authenticate: auth, adminOrApiKey: adminOrKey }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),
   ];

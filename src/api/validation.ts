@@ -19,6 +19,16 @@ export const idParam = z
   .transform(Number)
   .pipe(id);
 
+/** `?limit=`, decimal digits only, capped so that one request stays cheap. */
+export function limitQuery(fallback: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
+}
+
 export const trackingIdParam = z.string().uuid();
 
 /** `?wait=N`: hold the status read up to N seconds for the purchase to end (a long poll instead of many polls). */

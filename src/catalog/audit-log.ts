@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 /** Who asked for an administrator action: the token's subject, and the request's id to find its log lines. */
 export interface AdminActor {
@@ -7,8 +7,9 @@ export interface AdminActor {
 }
 
 export interface AdminAction<T extends object> {
-  action: 'product.create' | 'product.restock';
-  productId: number;
+  action: 'product.create' | 'product.restock' | 'api-key.create' | 'api-key.revoke' | 'api-key.use';
+  /** NULL for actions on no one product. */
+  productId: number | null;
   /** As it was; null when the action made it. */
   before: T | null;
   after: T;
@@ -17,10 +18,10 @@ export interface AdminAction<T extends object> {
 /**
  * Writes one admin_audit_log row with the caller's client: inside the
  * transaction of the change, a change is never without its record, nor a
- * record without its change.
+ * record without its change. A read changes nothing: the pool will do.
  */
 export async function recordAdminAction<T extends object>(
-  client: PoolClient,
+  client: PoolClient | Pool,
   actor: AdminActor,
   { action, productId, before, after }: AdminAction<T>,
 ): Promise<void> {

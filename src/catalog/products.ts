@@ -16,6 +16,8 @@ export interface Product {
   maxPerUser: number;
 }
 
+export type ProductView = Product & { available: number | null };
+
 export interface NewProduct {
   id?: number;
   name: string;
@@ -92,11 +94,31 @@ export class Catalog {
     return (found.rowCount ?? 0) > 0;
   }
 
-  async find(id: number): Promise<Product & { available: number | null }> {
+  async find(id: number): Promise<ProductView> {
     const found = await this.deps.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
     if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
-    const snapshot = await this.deps.inventory.snapshot(id);
-    return { ...found.rows[0], available: snapshot?.available ?? null };
+    return this.withAvailable(found.rows[0]);
+  }
+
+  /**
+   * Up to `limit` products, newest first, older than `before` when given.
+   * `lastShown` is set when more follow: the next page is what is before it.
+   */
+  async page(limit: number, before?: number): Promise<{ products: ProductView[]; lastShown?: number }> {
+    // One more than shown, to know whether another page exists without counting the table.
+    const { rows } = await this.deps.pool.query<Product>(
+      `SELECT ${COLUMNS} FROM product WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2`,
+      [before ?? null, limit + 1],
+    );
+    const shown = rows.slice(0, limit);
+    const products = await Promise.all(shown.map((product) => this.withAvailable(product)));
+    return { products, lastShown: rows.length > limit ? shown[shown.length - 1].id : undefined };
+  }
+
+  /** PostgreSQL's row beside the units Redis still lets buyers reserve (null when Redis does not hold it). */
+  private async withAvailable(product: Product): Promise<ProductView> {
+    const snapshot = await this.deps.inventory.snapshot(product.id);
+    return { ...product, available: snapshot?.available ?? null };
   }
 }
 

@@ -84,6 +84,44 @@ describe('the storefront in a real browser', () => {
     expect(browser.pageErrors).toEqual([]);
   });
 
+  it('when a buyer opens / with no product, then the newest products are listed, each linked, and the stock of one falls live as it is bought', async () => {
+    const products = [await h.createProduct({ stock: 3 }), await h.createProduct({ stock: 5, maxPerUser: 2 })];
+    const page = await browser.newPage();
+    await page.goto(`${h.baseUrl}/`);
+
+    const card = (id: number) => page.locator(`#product-list li[data-product-id="${id}"]`);
+    const cardStock = (id: number, units: number) =>
+      card(id).locator(`.stock-bar[aria-valuenow="${units}"]`).waitFor({ timeout: UI_TIMEOUT_MS });
+    for (const [{ id }, units] of [
+      [products[0], 3],
+      [products[1], 5],
+    ] as const) {
+      await cardStock(id, units);
+      expect(await card(id).locator('.stock-count').textContent()).toBe(String(units));
+      expect(await card(id).locator('a').getAttribute('href')).toBe(`/?product=${id}`);
+      await card(id).locator('.live[data-state="live"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    }
+    // Newest first: the product made last is listed first.
+    expect(await page.locator('#product-list li').first().getAttribute('data-product-id')).toBe(String(products[1].id));
+    expect(await page.isHidden('#product')).toBe(true);
+    await browser.screenshot(page, '07-product-list');
+
+    const bought = await h.request('POST', '/api/v1/sync/purchase', {
+      token: await h.token(h.buyer()),
+      body: { productId: products[1].id, quantity: 2 },
+    });
+    expect(bought.status).toBe(200);
+    await cardStock(products[1].id, 3);
+    expect(await card(products[1].id).locator('.stock-count').textContent()).toBe('3');
+    expect(await card(products[0].id).locator('.stock-count').textContent()).toBe('3');
+    await browser.screenshot(page, '08-product-list-after-a-purchase');
+
+    await card(products[0].id).locator('a').click();
+    await seeStock(page, 3);
+    expect(new URL(page.url()).searchParams.get('product')).toBe(String(products[0].id));
+    expect(browser.pageErrors).toEqual([]);
+  });
+
   it('when an operator opens the operator view, then PostgreSQL and Redis agree at rest and each purchase links to its workflow', async () => {
     const { id: productId } = await h.createProduct({ stock: 5, maxPerUser: 1 });
     const bought = await h.request('POST', '/api/v1/sync/purchase', {
@@ -113,7 +151,7 @@ describe('the storefront in a real browser', () => {
     expect(await link.getAttribute('href')).toBe(
       `${h.config.TEMPORAL_UI_URL}/namespaces/${h.config.TEMPORAL_NAMESPACE}/workflows/purchase-${bought.body.trackingId}`,
     );
-    await browser.screenshot(page, '07-operator-view');
+    await browser.screenshot(page, '09-operator-view');
     expect(browser.pageErrors).toEqual([]);
   });
 });

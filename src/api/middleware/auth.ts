@@ -1,6 +1,8 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import type { AdminActor } from '../../catalog/audit-log';
 import { errors } from 'jose';
 import { AppError } from '../../domain/errors';
+import { requestIdOf } from './request-id';
 import type { VerifyToken } from './token-verifier';
 
 export interface Principal {
@@ -53,4 +55,9 @@ export const requireAdmin: Middleware = async (ctx, next) => {
 export function principalOf(state: { principal?: Principal }): Principal {
   if (!state.principal) throw new AppError('UNAUTHENTICATED', 'A Bearer token is required', 401);
   return state.principal;
+}
+
+/** Whom the audit log names for this request. */
+export function actorOf(ctx: Context): AdminActor {
+  return { userId: principalOf(ctx.state).userId, requestId: requestIdOf(ctx.state) };
 }

@@ -56,21 +56,22 @@ export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger
   const sharedByAddress = shared('purchase:ip', address);
   const sharedByBuyer = shared('purchase:user', buyer);
   return {
-    perAddress: middleware(local(address), addressOf, logger),
-    perBuyer: middleware(local(buyer), buyerOf, logger),
+    perAddress: limitBy(local(address), addressOf, logger),
+    perBuyer: limitBy(local(buyer), buyerOf, logger),
     async beforeReserving(ctx) {
       await consume(sharedByAddress, addressOf(ctx), ctx, logger);
       await consume(sharedByBuyer, buyerOf(ctx), ctx, logger);
     },
-    statusPerAddress: middleware(shared('status:ip', address), addressOf, logger),
-    statusPerBuyer: middleware(shared('status:user', status), buyerOf, logger),
+    statusPerAddress: limitBy(shared('status:ip', address), addressOf, logger),
+    statusPerBuyer: limitBy(shared('status:user', status), buyerOf, logger),
   };
 }
 
 const addressOf = (ctx: Context) => ctx.ip;
 const buyerOf = (ctx: Context) => principalOf(ctx.state).userId;
 
-function middleware(limiter: RateLimiterAbstract, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
+/** Counts each request against `keyOf(ctx)`'s window; past it, 429 RATE_LIMITED with Retry-After. */
+export function limitBy(limiter: RateLimiterAbstract, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
   return async (ctx, next) => {
     await consume(limiter, keyOf(ctx), ctx, logger);
     await next();

@@ -6,7 +6,10 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import type { ApiKeyScope } from '../../api-keys/api-keys';
+import { apiKeyIdParam, createApiKeyBody } from '../routes/api-keys';
 import { ordersLimit, productsLimit } from '../routes/operator';
+import { productPageQuery } from '../routes/products';
 import {
   createProductBody,
   idempotencyKeyHeader,
@@ -18,9 +21,11 @@ import {
   purchaseStatusQuery,
 } from '../validation';
 import {
+  apiKeyCreatedResponse,
   errorResponse,
   healthResponse,
   operatorProductResponse,
+  productPageResponse,
   productResponse,
   productViewResponse,
   purchaseAcceptedResponse,
@@ -53,6 +58,17 @@ const AUTH_REFUSALS: Responses = {
 const ADMIN_REFUSALS: Responses = { ...AUTH_REFUSALS, 403: refused('FORBIDDEN: the token has no "admin" role') };
 
 const bearer = [{ bearerAuth: [] }];
+/** An admin's token, or a service's API key with this scope. */
+const bearerOrApiKey = (scope: ApiKeyScope): Record<string, string[]>[] => [
+  { bearerAuth: [] },
+  { apiKeyAuth: [scope] },
+];
+const API_KEY_REFUSALS: Responses = {
+  ...ADMIN_REFUSALS,
+  401: refused('UNAUTHENTICATED: no admin token or API key, or one that is forged, expired or revoked'),
+  403: refused('FORBIDDEN: the token has no "admin" role; INSUFFICIENT_SCOPE: the API key lacks the scope'),
+  429: refused('RATE_LIMITED: this API key made too many calls; retry after Retry-After seconds'),
+};
 const productPath = z.object({ id: idParam });
 
 /** Lets a reader, or the fuzzer's stateful phase, follow a purchase answer to its status. */
@@ -103,6 +119,22 @@ const PURCHASE_REFUSALS: Responses = {
 
 function register(registry: OpenAPIRegistry): void {
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'apiKeyAuth', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: '`ApiKey <secret>`, the secret an admin got from POST /api/v1/admin/api-keys',
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/products',
+    operationId: 'listSaleProducts',
+    tags: ['products'],
+    summary: "The sale's products, newest first, a small page at a time",
+    request: { query: productPageQuery },
+    responses: { 200: json(productPageResponse, 'A page of products'), 400: invalid },
+  });
 
   registry.registerPath({
     method: 'get',
@@ -138,12 +170,12 @@ function register(registry: OpenAPIRegistry): void {
     operationId: 'restockProduct',
     tags: ['admin'],
     summary: 'Set the stock (audited); the admission gate follows',
-    security: bearer,
+    security: bearerOrApiKey('stock:write'),
     request: { params: productPath, body: jsonBody(restockBody.meta({ id: 'Restock' })) },
     responses: {
       200: json(productResponse, 'The product with its new stock'),
       ...BODY_REFUSALS,
-      ...ADMIN_REFUSALS,
+      ...API_KEY_REFUSALS,
       404: refused('PRODUCT_NOT_FOUND'),
     },
   });
@@ -163,9 +195,43 @@ function register(registry: OpenAPIRegistry): void {
     operationId: 'listRecentOrders',
     tags: ['admin'],
     summary: "A product's newest orders, each with its workflow in the Temporal Web UI",
-    security: bearer,
+    security: bearerOrApiKey('orders:read'),
     request: { params: productPath, query: z.object({ limit: ordersLimit }) },
-    responses: { 200: json(z.array(recentOrderResponse), 'Newest first'), 400: invalid, ...ADMIN_REFUSALS },
+    responses: {
+      200: json(z.array(recentOrderResponse), 'Newest first'),
+      400: invalid,
+      ...API_KEY_REFUSALS,
+      404: refused('PRODUCT_NOT_FOUND'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/admin/api-keys',
+    operationId: 'createApiKey',
+    tags: ['admin'],
+    summary: 'Make an API key for a service (audited); its secret is in this answer and nowhere else',
+    security: bearer,
+    request: { body: jsonBody(createApiKeyBody.meta({ id: 'NewApiKey' })) },
+    responses: {
+      201: json(apiKeyCreatedResponse, 'Created; keep the secret, it cannot be shown again'),
+      ...BODY_REFUSALS,
+      ...ADMIN_REFUSALS,
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/admin/api-keys/{id}',
+    operationId: 'revokeApiKey',
+    tags: ['admin'],
+    summary: 'Revoke an API key (audited); revoking it again changes nothing',
+    security: bearer,
+    request: { params: z.object({ id: apiKeyIdParam }) },
+    responses: {
+      204: { description: 'Revoked: calls with it are refused from now on' },
+      400: invalid,
+      ...ADMIN_REFUSALS,
+      404: refused('API_KEY_NOT_FOUND'),
+    },
   });
   registry.registerPath({
     method: 'post',

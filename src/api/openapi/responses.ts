@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ProductReconciliation } from '../../activities/reconciliation';
+import { API_KEY_SCOPES } from '../../api-keys/api-keys';
 import type { Product } from '../../catalog/products';
 import { rejectionMessages } from '../../domain/errors';
 import { PURCHASE_STATUSES } from '../../domain/purchase';
@@ -50,6 +51,35 @@ export const productViewResponse = productResponse
       .meta({ description: 'Units the admission gate (Redis) still has; `stock` is PostgreSQL' }),
   })
   .meta({ id: 'ProductView' });
+
+export const productPageResponse = z
+  .object({
+    products: z.array(productViewResponse).meta({ description: 'Newest first' }),
+    next: z
+      .string()
+      .startsWith('/api/v1/products?')
+      .nullable()
+      .meta({ description: 'The next page; null on the last one' }),
+  })
+  .strict()
+  .meta({ id: 'ProductPage' });
+
+export const apiKeyCreatedResponse = z
+  .object({
+    id: z.string().regex(/^[0-9a-f]{16}$/),
+    name: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    createdBy: z.string(),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    revokedAt: z.null(),
+    secret: z
+      .string()
+      .regex(/^pck_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/)
+      .meta({ description: 'Shown in this answer only: send it as `Authorization: ApiKey <secret>`' }),
+  })
+  .strict()
+  .meta({ id: 'ApiKeyCreated' });
 
 export const purchaseViewResponse = z
   .object({

@@ -1,37 +1,29 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { z } from 'zod';
+import type { AdminOrApiKey } from '../middleware/api-key-auth';
 import { requireAdmin } from '../middleware/auth';
 import type { OperatorReport } from '../storefront/operator-report';
-import { idParam, parse } from '../validation';
+import { idParam, limitQuery, parse } from '../validation';
 
 export interface OperatorRouteDeps {
   report: OperatorReport;
   authenticate: Middleware;
-}
-
-/** `?limit=`, decimal digits only, capped so that one request stays cheap. */
-function limitQuery(fallback: number, max: number) {
-  return z
-    .string()
-    .regex(/^[0-9]{1,4}$/, 'must be a positive integer')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max))
-    .default(fallback);
+  /** A product's orders are for admins and for service keys with `orders:read`. */
+  adminOrApiKey: AdminOrApiKey;
 }
 
 export const productsLimit = limitQuery(50, 200);
 export const ordersLimit = limitQuery(20, 100);
 
 /** Read-only JSON for the operator view, for administrators. */
-export function operatorRoutes({ report, authenticate }: OperatorRouteDeps): Router {
+export function operatorRoutes({ report, authenticate, adminOrApiKey }: OperatorRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1/admin' });
 
   router.get('/products', authenticate, requireAdmin, async (ctx) => {
     ctx.body = await report.products(parse(productsLimit, ctx.query.limit));
   });
 
-  router.get('/products/:id/orders', authenticate, requireAdmin, async (ctx) => {
+  router.get('/products/:id/orders', adminOrApiKey('orders:read'), async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     ctx.body = await report.recentOrders(id, parse(ordersLimit, ctx.query.limit));
   });

@@ -1,23 +1,36 @@
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type { AdminActor } from '../../catalog/audit-log';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
 import type { Catalog, ProductChange } from '../../catalog/products';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
-import { principalOf, requireAdmin } from '../middleware/auth';
-import { requestIdOf } from '../middleware/request-id';
-import { createProductBody, idParam, parse, restockBody } from '../validation';
+import type { AdminOrApiKey } from '../middleware/api-key-auth';
+import { actorOf, requireAdmin } from '../middleware/auth';
+import { createProductBody, idParam, limitQuery, parse, restockBody } from '../validation';
 
 export interface ProductRouteDeps {
   catalog: Catalog;
   publisher: EventPublisher;
   authenticate: Middleware;
+  /** Restocks are for admins and for service keys with `stock:write`. */
+  adminOrApiKey: AdminOrApiKey;
   logger: Logger;
 }
 
+/** Small pages: the storefront opens one live stock stream per product it shows. */
+export const productPageQuery = z.object({ limit: limitQuery(10, 50), before: idParam.optional() });
+
 /** Product reads for everyone; create and restock for administrators. */
-export function productRoutes({ catalog, publisher, authenticate, logger }: ProductRouteDeps): Router {
+export function productRoutes({ catalog, publisher, authenticate, adminOrApiKey, logger }: ProductRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
+
+  /** The sale's products, newest first; `next` is the next page's path, null on the last. */
+  router.get('/products', async (ctx) => {
+    const { limit, before } = parse(productPageQuery, ctx.query);
+    const page = await catalog.page(limit, before);
+    const next = page.lastShown === undefined ? null : `/api/v1/products?limit=${limit}&before=${page.lastShown}`;
+    ctx.body = { products: page.products, next };
+  });
 
   router.get('/products/:id', async (ctx) => {
     ctx.body = await catalog.find(parse(idParam, ctx.params.id));
@@ -38,7 +51,7 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
     ctx.body = change.product;
   });
 
-  router.put('/admin/products/:id/stock', authenticate, requireAdmin, async (ctx) => {
+  router.put('/admin/products/:id/stock', adminOrApiKey('stock:write'), async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     const { stock } = parse(restockBody, ctx.request.body);
     const change = await catalog.restock(id, stock, actorOf(ctx));
@@ -47,9 +60,4 @@ export function productRoutes({ catalog, publisher, authenticate, logger }: Prod
   });
 
   return router;
-}
-
-/** Whom the audit log names for this request. */
-function actorOf(ctx: Context): AdminActor {
-  return { userId: principalOf(ctx.state).userId, requestId: requestIdOf(ctx.state) };
 }

@@ -24,6 +24,8 @@ import { openApiRoutes } from './openapi/routes';
 import { AdmissionGate } from './purchases/admission';
 import { IdempotencyKeys } from './purchases/idempotency';
 import { PurchaseService } from './purchases/purchase-service';
+import { payloadCodec } from '../codec/encryption-codec';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
@@ -56,6 +58,8 @@ export type ApiConfig = Pick<
   | 'WEB_ASSETS_DIR'
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_NAMESPACE'
+  | 'PAYLOAD_KEYS'
+  | 'PAYLOAD_KEY_ID'
 > &
   TokenConfig &
   RateLimitConfig &
@@ -143,6 +147,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
       logger,
     }),
     operatorRoutes({ report, authenticate: auth }),
+    codecRoutes({ codec: payloadCodec(config), authenticate: auth, temporalUiUrl: config.TEMPORAL_UI_URL }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),
   ];

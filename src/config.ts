@@ -8,6 +8,26 @@ const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
 const MIN_SECRET_BYTES = 32;
 /** Said when neither JWT_SECRET nor JWT_JWKS_URL is set. */
 export const MISSING_SECRET = 'required unless JWT_JWKS_URL is set (`npm start` makes one in .data/jwt-secret)';
+/**
+ * Said when PAYLOAD_KEYS is not set. Only what talks to Temporal needs them (the API and the worker refuse to
+ * connect without), so the configuration alone does not: tokens, migrations and the web build go on without.
+ */
+export const MISSING_PAYLOAD_KEYS = 'required to talk to Temporal (`npm start` makes one in .data/payload-keys)';
+
+/** AES-256 wants 32 bytes of key. */
+const PAYLOAD_KEY_BYTES = 32;
+
+/** One `id:base64key` entry of PAYLOAD_KEYS. */
+const payloadKey = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/_=-]+$/, 'each entry must be `id:base64key`, the id in [A-Za-z0-9._-]')
+  .transform((entry) => {
+    const [id, key] = entry.split(':');
+    return { id, key: Buffer.from(key, 'base64') };
+  })
+  .refine((entry) => entry.key.length === PAYLOAD_KEY_BYTES, {
+    message: `each key must be ${PAYLOAD_KEY_BYTES} bytes, base64 (for instance \`openssl rand -base64 32\`)`,
+  });
 
 /**
  * The one place PulseCart reads its environment. Every key has a default
@@ -51,6 +71,21 @@ const schema = z
      * HS256 tokens are refused (no algorithm confusion); unset, tokens are HS256 with JWT_SECRET.
      */
     JWT_JWKS_URL: unsetWhenEmpty(z.string().url()),
+    /**
+     * The AES-256-GCM keys that encrypt what PulseCart stores in Temporal (workflow inputs, results, memos),
+     * comma-separated `id:base64key` entries of 32 bytes each. Every key listed decrypts; only PAYLOAD_KEY_ID
+     * encrypts. The API and worker refuse to start without; `npm start` (and the test and benchmark set-up) use
+     * the one in .data/payload-keys, made when absent.
+     */
+    PAYLOAD_KEYS: unsetWhenEmpty(
+      z
+        .string()
+        .transform((list) => list.split(',').map((entry) => entry.trim()))
+        .pipe(z.array(payloadKey).min(1))
+        .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be unique'),
+    ),
+    /** The id of the PAYLOAD_KEYS entry that encrypts new payloads; unset, the first one listed. */
+    PAYLOAD_KEY_ID: unsetWhenEmpty(z.string()),
     /** When set, a token's `iss` must be this. */
     JWT_ISSUER: unsetWhenEmpty(z.string()),
     /** When set, a token's `aud` must include this. */
@@ -150,6 +185,10 @@ const schema = z
   .refine((env) => env.SSE_STALL_TIMEOUT_MS > env.SSE_HEARTBEAT_MS, {
     path: ['SSE_STALL_TIMEOUT_MS'],
     message: 'must be above SSE_HEARTBEAT_MS, or quiet streams would be closed between heartbeats',
+  })
+  .refine((env) => !env.PAYLOAD_KEY_ID || env.PAYLOAD_KEYS?.some((k) => k.id === env.PAYLOAD_KEY_ID), {
+    path: ['PAYLOAD_KEY_ID'],
+    message: 'must be the id of one of PAYLOAD_KEYS',
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET || env.JWT_JWKS_URL) return;

@@ -36,7 +36,10 @@ interface Compose {
 }
 
 /** What the person running `docker compose up` must provide; everything else has a default. */
-const USER_ENV = { JWT_SECRET: 'compose-test-secret-0123456789-abcdef' };
+const USER_ENV = {
+  JWT_SECRET: 'compose-test-secret-0123456789-abcdef',
+  PAYLOAD_KEYS: `compose:${Buffer.alloc(32, 7).toString('base64')}`,
+};
 
 /** Compose interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;

@@ -6,12 +6,12 @@
  * and reservations that grew forever. Real services, real Temporal.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import { InterceptingCall, status as grpcStatus, type Interceptor } from '@grpc/grpc-js';
 import { commitOrder } from '../src/activities/commit-order';
 import { releaseReservation } from '../src/activities/release-reservation';
 import { createApiServices } from '../src/api/app';
 import { createApiMetrics } from '../src/api/metrics';
+import { connectTemporal } from '../src/clients/temporal';
 import { createLogger } from '../src/logger';
 import { productKeys } from '../src/inventory/inventory';
 import type { StockEvent } from '../src/stock-events/topology';
@@ -142,8 +142,7 @@ describe('promises under races and lost data', () => {
 
   describe('when the start of a workflow fails', () => {
     async function servicesWith(fault: Interceptor) {
-      const connection = await Connection.connect({ address: h.config.TEMPORAL_ADDRESS, interceptors: [fault] });
-      const temporal = new Client({ connection, namespace: h.config.TEMPORAL_NAMESPACE });
+      const temporal = await connectTemporal(h.config, { interceptors: [fault] });
       const { pool, redis, amqp, inventory } = h;
       const logger = createLogger(h.config, 'test');
       const services = createApiServices(
@@ -151,7 +150,7 @@ describe('promises under races and lost data', () => {
         { pool, redis, amqp, temporal, inventory },
         { logger, metrics: createApiMetrics() },
       );
-      return { services, close: () => connection.close() };
+      return { services, close: () => temporal.connection.close() };
     }
 
     it('after the server created the run, then the buyer polls (202) and the purchase confirms with its units taken once', async () => {

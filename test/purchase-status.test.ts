@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { Client, Connection } from '@temporalio/client';
 import { createApiServices } from '../src/api/app';
 import { createApiMetrics } from '../src/api/metrics';
+import { connectTemporal } from '../src/clients/temporal';
 import { createLogger } from '../src/logger';
 import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
@@ -66,8 +66,7 @@ describe('purchase status without Temporal', () => {
       calls.push(options.method_definition.path.split('/').pop() ?? '');
       return new InterceptingCall(nextCall(options));
     };
-    const connection = await Connection.connect({ address: h.config.TEMPORAL_ADDRESS, interceptors: [noting] });
-    const temporal = new Client({ connection, namespace: h.config.TEMPORAL_NAMESPACE });
+    const temporal = await connectTemporal(h.config, { interceptors: [noting] });
     const { pool, redis, amqp, inventory } = h;
     const services = createApiServices(
       h.config,
@@ -76,7 +75,7 @@ describe('purchase status without Temporal', () => {
     );
     const close = async () => {
       await services.outcomes.close();
-      await connection.close();
+      await temporal.connection.close();
     };
     // The client asks the server what it supports once (GetSystemInfo); everything else is the API's own doing.
     const purchaseCalls = () => calls.filter((call) => call !== 'GetSystemInfo');

@@ -155,6 +155,7 @@ async function serve(out: string, stages: Stage[]): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    PAYLOAD_KEYS: `image-check:${randomBytes(32).toString('base64')}`,
     PORT: String(port),
     WORKER_METRICS_PORT: String(await freePort()),
     TEMPORAL_TASK_QUEUE: taskQueue,

@@ -249,6 +249,12 @@ ensure_environment() {
     JWT_SECRET=$(cd "$ROOT" && node --import tsx tools/signing-secret-cli.ts)
     export JWT_SECRET
   fi
+  # Every process refuses to talk to Temporal without payload keys; unset, they share the ones `npm start` keeps.
+  if [[ -z ${PAYLOAD_KEYS:-} ]]; then
+    say "PAYLOAD_KEYS is not set: encrypting Temporal payloads with the keys kept in .data/payload-keys"
+    PAYLOAD_KEYS=$(cd "$ROOT" && node --import tsx tools/payload-keys-cli.ts)
+    export PAYLOAD_KEYS
+  fi
   (cd "$ROOT" && node --import tsx tools/migrate-cli.ts)
 }
 

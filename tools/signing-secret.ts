@@ -10,12 +10,18 @@ import path from 'node:path';
 
 export const DATA_FOLDER_SECRET = path.resolve(__dirname, '..', '.data', 'jwt-secret');
 
-/** The secret kept in `file`, made first (random, readable by its owner only) when there is none; never replaced. */
-export function dataFolderSecret(file = DATA_FOLDER_SECRET): { secret: string; created: boolean } {
+/**
+ * The secret kept in `file`, made first by `make` (random, readable by its owner only) when there is none; never
+ * replaced. Other secrets of the data folder (tools/payload-keys.ts) are kept the same way.
+ */
+export function dataFolderSecret(
+  file = DATA_FOLDER_SECRET,
+  make = () => randomBytes(32).toString('base64url'),
+): { secret: string; created: boolean } {
   mkdirSync(path.dirname(file), { recursive: true });
   // Written aside then linked into place: a link never overwrites, and nobody reads a half-written secret.
   const draft = `${file}.${process.pid}.draft`;
-  writeFileSync(draft, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  writeFileSync(draft, make(), { mode: 0o600 });
   let created = true;
   try {
     linkSync(draft, file);

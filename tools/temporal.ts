@@ -31,10 +31,18 @@ export const DYNAMIC_CONFIG: Record<string, string> = {
 /** WAL lets readers (visibility, UI) run beside the writer; NORMAL sync is crash-safe for the process. */
 const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
+/**
+ * Where `npm start`'s API decodes payloads for the Web UI (src/api/routes/codec.ts): PulseCart encrypts them,
+ * and the UI asks this endpoint to show them in the clear.
+ */
+export const UI_CODEC_ENDPOINT = 'http://127.0.0.1:3000/codec';
+
 export interface DevServerOptions {
   ip?: string;
   port?: number;
   uiPort?: number;
+  /** The Web UI's codec endpoint; UI_CODEC_ENDPOINT by default. */
+  uiCodecEndpoint?: string;
   /** Folder for the SQLite file and the server log. */
   dataDir?: string;
 }
@@ -108,6 +116,8 @@ export function startDevServerArgs(options: Required<DevServerOptions>): string[
     String(options.port),
     '--ui-port',
     String(options.uiPort),
+    '--ui-codec-endpoint',
+    options.uiCodecEndpoint,
     '--db-filename',
     path.join(options.dataDir, 'temporal.sqlite'),
     '--namespace',
@@ -129,6 +139,7 @@ export async function ensureDevServer(options: DevServerOptions = {}): Promise<D
     ip: options.ip ?? '127.0.0.1',
     port: options.port ?? 7233,
     uiPort: options.uiPort ?? 8233,
+    uiCodecEndpoint: options.uiCodecEndpoint ?? UI_CODEC_ENDPOINT,
     dataDir: options.dataDir ?? path.join(ROOT, '.data', 'temporal'),
   };
   const address = `${resolved.ip}:${resolved.port}`;

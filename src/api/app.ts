@@ -28,6 +28,8 @@ import { IdempotencyKeys } from './purchases/idempotency';
 import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { PurchaseService } from './purchases/purchase-service';
 import { apiKeyRoutes } from './routes/api-keys';
+import { payloadCodec } from '../codec/encryption-codec';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
@@ -62,6 +64,8 @@ export type ApiConfig = Pick<
   | 'WEB_ASSETS_DIR'
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_NAMESPACE'
+  | 'PAYLOAD_KEYS'
+  | 'PAYLOAD_KEY_ID'
 > &
   TokenConfig &
   RateLimitConfig &
@@ -157,6 +161,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
       logger,
     }),
     operatorRoutes({ report, authenticate: auth, adminOrApiKey: adminOrKey }),
+    codecRoutes({ codec: payloadCodec(config), authenticate: auth, temporalUiUrl: config.TEMPORAL_UI_URL }),
     storefrontRoutes({ assetsDir: config.WEB_ASSETS_DIR }),
     openApiRoutes(),
   ];

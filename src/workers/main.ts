@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
-import { connectTemporal } from '../clients/temporal';
+import { connectTemporal, temporalDataConverter } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
@@ -24,6 +24,7 @@ async function run(): Promise<void> {
   const worker = await createPurchaseWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
     pool,

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
@@ -15,6 +16,8 @@ import { StockPublisher } from '../stock-events/publisher';
 export interface PurchaseWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The clients' converter (temporalDataConverter): what one side encrypts the other must decrypt. */
+  dataConverter: DataConverter;
   taskQueue: string;
   /** Per product, at most one stock event per this many ms. */
   stockEventIntervalMs: number;
@@ -47,8 +50,9 @@ export interface PurchaseWorker {
  * process sharing one connection and one publisher.
  */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { connection, namespace, taskQueue, pool, inventory, outcomes, amqp, temporal, logger, shutdownGraceMs } =
+  const { connection, namespace, dataConverter, taskQueue, pool, inventory, outcomes, amqp, temporal, logger } =
     options;
+  const { shutdownGraceMs } = options;
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
   const publishes = Runtime.instance().metricMeter.createCounter(
     'pulsecart_stock_publishes',
@@ -64,6 +68,7 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
   const common = {
     connection,
     namespace,
+    dataConverter,
     workflowBundle,
     shutdownGraceTime: shutdownGraceMs,
     shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, isListening } from '../../tools/lib/ports';
 import { sleep } from '../../tools/lib/wait';
-import { ensureDevServer, type DevServerOptions } from '../../tools/temporal';
+import { UI_CODEC_ENDPOINT, ensureDevServer, type DevServerOptions } from '../../tools/temporal';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
 
@@ -29,7 +29,13 @@ describe('fault: Temporal Service restart', () => {
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pulsecart-temporal-'));
-    options = { ip: '127.0.0.1', port: await freePort(), uiPort: await freePort(), dataDir };
+    options = {
+      ip: '127.0.0.1',
+      port: await freePort(),
+      uiPort: await freePort(),
+      uiCodecEndpoint: UI_CODEC_ENDPOINT,
+      dataDir,
+    };
     await startServer();
     h = await startPulseCart({ TEMPORAL_ADDRESS: `127.0.0.1:${options.port}`, SYNC_DEADLINE_MS: 3000 });
   });

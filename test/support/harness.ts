@@ -16,7 +16,7 @@ import { startStockFanOut, type StockFanOut } from '../../src/api/stream/fan-out
 import { connectAmqp, type Amqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
-import { connectTemporal } from '../../src/clients/temporal';
+import { connectTemporal, temporalDataConverter } from '../../src/clients/temporal';
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
@@ -148,6 +148,7 @@ export async function startPulseCart(
       const created = await createPurchaseWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter: temporalDataConverter(config),
         taskQueue,
         stockEventIntervalMs: config.STOCK_EVENT_INTERVAL_MS,
         pool,

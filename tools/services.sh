@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Ensures PostgreSQL, Redis and RabbitMQ run on 127.0.0.1 with PulseCart's
 # databases, Redis with its append-only file and RabbitMQ with its Prometheus
-# endpoint (as in docker-compose.yml), and that Debian's Chromium is there for
-# the storefront's browser test. Idempotent: installs Debian's packages only when missing, starts
-# only what is down, and returns at once when everything already answers.
+# endpoint (as in docker-compose.yml), and that Debian's Chromium (the
+# storefront's browser test) and Prometheus (the alert rules' tests, the
+# scale-out) are there. Idempotent: installs Debian's packages only when
+# missing, starts only what is down, and returns at once when everything
+# already answers.
 set -euo pipefail
 
 PG_DATABASES=(pulsecart pulsecart_test)
@@ -126,6 +128,13 @@ ensure_rabbitmq_prometheus() {
   wait_for "RabbitMQ's Prometheus endpoint" port_open 15692
 }
 
+# Debian's prometheus package: its promtool unit-tests the alert rules (test/prometheus.test.ts), and
+# tools/scale-out.sh runs its server. Only recommended packages are skipped (node exporter and the like).
+ensure_prometheus() {
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return; fi
+  apt_install --no-install-recommends prometheus
+}
+
 # Only the end-to-end test needs it: without root, say so and let the rest run.
 ensure_chromium() {
   if command -v chromium >/dev/null; then return; fi
@@ -141,5 +150,6 @@ ensure_redis
 ensure_redis_aof
 ensure_rabbitmq
 ensure_rabbitmq_prometheus
+ensure_prometheus
 ensure_chromium
 say "PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379 (append-only file), RabbitMQ 127.0.0.1:5672 (metrics on 15692) are up"

@@ -29,6 +29,7 @@ describe('the OpenAPI document', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/admin/backups',
       '/api/v1/admin/products',
       '/api/v1/admin/products/{id}/orders',
       '/api/v1/admin/products/{id}/stock',

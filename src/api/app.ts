@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { Catalog } from '../catalog/products';
+import { BackupClient } from '../backups/backup-client';
 import type { Amqp } from '../clients/amqp';
 import type { Config } from '../config';
 import type { Inventory } from '../inventory/inventory';
@@ -24,6 +25,7 @@ import { openApiRoutes } from './openapi/routes';
 import { AdmissionGate } from './purchases/admission';
 import { IdempotencyKeys } from './purchases/idempotency';
 import { PurchaseService } from './purchases/purchase-service';
+import { backupRoutes } from './routes/backups';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
@@ -66,6 +68,7 @@ export interface ApiServices {
   catalog: Catalog;
   purchases: PurchaseService;
   reconciliation: ReconciliationClient;
+  backups: BackupClient;
   /** Confirmed publishes of stock events (admin changes, units the API gives back). */
   publisher: EventPublisher;
   report: OperatorReport;
@@ -103,7 +106,8 @@ export function createApiServices(
     temporalUiUrl: config.TEMPORAL_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  return { catalog, purchases, reconciliation, publisher, report };
+  const backups = new BackupClient(temporal, config.TEMPORAL_TASK_QUEUE);
+  return { catalog, purchases, reconciliation, backups, publisher, report };
 }
 
 export interface AppDeps {
@@ -119,7 +123,7 @@ export interface AppDeps {
 /** Wires the HTTP API from services built once by the entry point; tests build it with theirs on port 0. */
 export function createApp({ config, clients, services, logger, metrics, streams }: AppDeps): Koa {
   const { pool, redis, amqp, temporal, inventory } = clients;
-  const { catalog, purchases, reconciliation, publisher, report } = services;
+  const { catalog, purchases, reconciliation, backups, publisher, report } = services;
   observeClients(metrics.registry, { pool, redis });
   const auth = authenticate(tokenVerifier(config));
 
@@ -133,6 +137,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
     productRoutes({ catalog, publisher, authenticate: auth, logger }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
+    backupRoutes({ backups, authenticate: auth }),
     purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     stockStreamRoutes({
       streams,

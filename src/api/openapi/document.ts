@@ -17,6 +17,7 @@ import {
   trackingIdParam,
 } from '../validation';
 import {
+  backupResponse,
   errorResponse,
   healthResponse,
   operatorProductResponse,
@@ -176,6 +177,15 @@ function register(registry: OpenAPIRegistry): void {
       ...BODY_REFUSALS,
       ...ADMIN_REFUSALS,
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/admin/backups',
+    operationId: 'backup',
+    tags: ['admin'],
+    summary: "Dump PulseCart's database now (pg_dump), as the daily schedule does, and keep the newest BACKUP_KEEP",
+    security: bearer,
+    responses: { 201: json(backupResponse, 'The new dump, and the old ones deleted'), ...ADMIN_REFUSALS },
   });
   registry.registerPath({
     ...purchaseRequest('sync'),

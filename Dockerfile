@@ -34,6 +34,17 @@ ENV NODE_ENV=production
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# pg_dump for the worker's backups, of the server's major version: compose runs PostgreSQL 16, Debian 12 ships
+# 15, and pg_dump refuses a newer server. From PostgreSQL's own apt repository (PGDG), as postgresql.org says.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends ca-certificates curl \
+  && install -d /usr/share/postgresql-common/pgdg \
+  && curl -fsSo /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+  && echo 'deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main' >/etc/apt/sources.list.d/pgdg.list \
+  && apt-get update \
+  && apt-get install -y --no-install-recommends postgresql-client-16 \
+  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
+  && install -d -o node -g node /home/node/backups
 # The code stays owned by root and read-only to the process; the image's `node` user (uid 1000) runs it.
 USER node
 EXPOSE 3000 9464

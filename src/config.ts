@@ -169,10 +169,19 @@ const schema = z
      */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
     /**
-     * Whether this worker keeps the minute reconciliation schedule aimed at its task queue. Off for workers on
+     * Whether this worker keeps the schedules (the minute reconciliation, backups) aimed at its task queue. Off for workers on
      * throwaway task queues (tests, benchmarks), so they never take it from the real ones.
      */
     RECONCILE_SCHEDULE: z.stringbool().default(true),
+    /** Where the worker writes database backups (pg_dump's custom format); relative to the working directory. */
+    BACKUP_DIR: z.string().min(1).default('.data/backups'),
+    /** Backups kept: after each new one, all but the newest BACKUP_KEEP are deleted. */
+    BACKUP_KEEP: z.coerce.number().int().positive().default(7),
+    /**
+     * When the backup schedule runs, a cron expression in UTC (daily at 03:00 by default). Kept by the workers
+     * with RECONCILE_SCHEDULE on, which own the schedules.
+     */
+    BACKUP_CRON: z.string().min(1).default('0 3 * * *'),
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     /**

@@ -216,7 +216,7 @@ describe('docker-compose.yml', () => {
     }
     expect(dependencies('migrate')).toEqual({ postgres: 'service_healthy' });
     expect(dependencies('temporal')).toEqual({ postgres: 'service_healthy' });
-    expect(dependencies('nginx')).toEqual({ api: 'service_healthy' });
+    expect(dependencies('nginx')).toEqual({ api: 'service_healthy', 'tls-dev-cert': 'service_completed_successfully' });
   });
 
   test('when a service waits on another, then that one exists and can report what it waits for', () => {
@@ -239,7 +239,7 @@ describe('docker-compose.yml', () => {
         return !(service(name).build && dockerfileHasHealthcheck);
       });
 
-    expect([...oneShots].sort()).toEqual(['migrate', 'temporal-search-attributes']);
+    expect([...oneShots].sort()).toEqual(['migrate', 'temporal-search-attributes', 'tls-dev-cert']);
     expect(withoutHealthcheck).toEqual([]);
   });
 
@@ -251,6 +251,8 @@ describe('docker-compose.yml', () => {
     for (const env of [USER_ENV, { ...USER_ENV, NGINX_CONF: 'least-conn.conf' }]) {
       const missing = Object.values(load(env).services)
         .flatMap((each) => bindMounts(each).map((mount) => mount.source))
+        // The data folder is made at run time (the development certificate), not kept in the repository.
+        .filter((source) => !source.startsWith('./.data/'))
         .filter((source) => !existsSync(path.join(ROOT, source)));
 
       expect(missing).toEqual([]);
@@ -331,8 +333,12 @@ describe('deploy/ files the stack mounts', () => {
       expect(conf).toMatch(/^\s*include pulsecart\.conf;/m);
     }
     expect(nginxCode(leastConn).replace(/^\s*least_conn;\n/m, '')).toBe(nginxCode(roundRobin));
-    expect(nginxCode(site)).toMatch(/server \{\n\s*listen 80;\n\s*include proxy\.conf;\n\}/);
+    expect(nginxCode(site)).toMatch(/server \{\n\s*listen 443 ssl;\n\s*http2 on;\n/);
+    expect(nginxCode(site)).toMatch(/\n\s*include tls\.conf;\n\s*include proxy\.conf;\n\}/);
     expect(mountOf('nginx', './deploy/nginx/pulsecart.conf')).toBe('/etc/nginx/pulsecart.conf');
+    expect(mountOf('nginx', './deploy/nginx/tls.conf')).toBe('/etc/nginx/tls.conf');
+    expect(mountOf('nginx', './.data/tls')).toBe('/etc/nginx/tls');
+    expect(mountOf('tls-dev-cert', './.data/tls')).toBe('/tls');
     expect(mountOf('nginx', './deploy/nginx/proxy.conf')).toBe('/etc/nginx/proxy.conf');
     expect(sse).toMatch(/proxy_buffering off;/);
     expect(sse).toMatch(/proxy_read_timeout \d+h;/);

@@ -33,6 +33,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/v1/admin/api-keys',
       '/api/v1/admin/api-keys/{id}',
+      '/api/v1/admin/backups',
       '/api/v1/admin/products',
       '/api/v1/admin/products/{id}/orders',
       '/api/v1/admin/products/{id}/stock',

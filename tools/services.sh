@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Ensures PostgreSQL, Redis and RabbitMQ run on 127.0.0.1 with PulseCart's
-# databases, and that Debian's Chromium is there for the storefront's browser
-# test. Idempotent: installs Debian's packages only when missing, starts
-# only what is down, and returns at once when everything already answers.
+# databases, Redis with its append-only file and RabbitMQ with its Prometheus
+# endpoint (as in docker-compose.yml), and that Debian's Chromium (the
+# storefront's browser test) and Prometheus (the alert rules' tests, the
+# scale-out) are there. Idempotent: installs Debian's packages only when
+# missing, starts only what is down, and returns at once when everything
+# already answers.
 set -euo pipefail
 
 PG_DATABASES=(pulsecart pulsecart_test)
@@ -88,8 +91,22 @@ ensure_redis() {
   command -v redis-server >/dev/null || apt_install redis-server
   need_root "starting Redis"
   say "starting Redis"
-  service redis-server start >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null
+  service redis-server start >/dev/null 2>&1 ||
+    redis-server --bind 127.0.0.1 --port 6379 --appendonly yes --daemonize yes >/dev/null
   wait_for Redis sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'
+}
+
+# Reservations and per-buyer counts survive a Redis restart with the append-only file (PostgreSQL stays the
+# truth; reconciliation repairs what is lost either way). Switched on live, without a restart: Redis writes
+# the file from its data in the background. CONFIG REWRITE keeps it on in redis.conf, when there is one.
+ensure_redis_aof() {
+  local redis=(redis-cli -h 127.0.0.1 -p 6379)
+  [[ $("${redis[@]}" CONFIG GET appendonly | tail -n 1) == yes ]] && return
+  say "turning on Redis' append-only file (appendonly yes)"
+  "${redis[@]}" CONFIG SET appendonly yes >/dev/null
+  if [[ -n $("${redis[@]}" INFO server | sed -n 's/^config_file:\(.*\)\r$/\1/p') ]]; then
+    "${redis[@]}" CONFIG REWRITE >/dev/null
+  fi
 }
 
 ensure_rabbitmq() {
@@ -100,6 +117,22 @@ ensure_rabbitmq() {
   service rabbitmq-server start >/dev/null 2>&1 || true
   wait_for RabbitMQ port_open 5672
   rabbitmqctl await_startup >/dev/null 2>&1 || die "RabbitMQ did not finish starting"
+}
+
+# Prometheus reads queue depths (the stock queues, the dead letters) from this plugin, as compose's image has it.
+ensure_rabbitmq_prometheus() {
+  if port_open 15692; then return; fi
+  need_root "enabling RabbitMQ's Prometheus plugin"
+  say "enabling RabbitMQ's Prometheus plugin (metrics on 127.0.0.1:15692)"
+  rabbitmq-plugins enable --quiet rabbitmq_prometheus >/dev/null
+  wait_for "RabbitMQ's Prometheus endpoint" port_open 15692
+}
+
+# Debian's prometheus package: its promtool unit-tests the alert rules (test/prometheus.test.ts), and
+# tools/scale-out.sh runs its server. Only recommended packages are skipped (node exporter and the like).
+ensure_prometheus() {
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return; fi
+  apt_install --no-install-recommends prometheus
 }
 
 # Only the end-to-end test needs it: without root, say so and let the rest run.
@@ -114,6 +147,9 @@ ensure_chromium() {
 
 ensure_postgres
 ensure_redis
+ensure_redis_aof
 ensure_rabbitmq
+ensure_rabbitmq_prometheus
+ensure_prometheus
 ensure_chromium
-say "PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, RabbitMQ 127.0.0.1:5672 are up"
+say "PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379 (append-only file), RabbitMQ 127.0.0.1:5672 (metrics on 15692) are up"

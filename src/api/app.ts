@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { ApiKeys } from '../api-keys/api-keys';
 import { Catalog } from '../catalog/products';
+import { BackupClient } from '../backups/backup-client';
 import type { Amqp } from '../clients/amqp';
 import type { Config } from '../config';
 import type { Inventory } from '../inventory/inventory';
@@ -30,6 +31,7 @@ import { PurchaseService } from './purchases/purchase-service';
 import { apiKeyRoutes } from './routes/api-keys';
 import { payloadCodec } from '../codec/encryption-codec';
 import { codecRoutes } from './routes/codec';
+import { backupRoutes } from './routes/backups';
 import { healthRoutes } from './routes/health';
 import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
@@ -77,6 +79,7 @@ export interface ApiServices {
   catalog: Catalog;
   purchases: PurchaseService;
   reconciliation: ReconciliationClient;
+  backups: BackupClient;
   /** Confirmed publishes of stock events (admin changes, units the API gives back). */
   publisher: EventPublisher;
   report: OperatorReport;
@@ -119,7 +122,8 @@ export function createApiServices(
     temporalUiUrl: config.TEMPORAL_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  return { catalog, purchases, reconciliation, publisher, report, outcomes, apiKeys: new ApiKeys(pool) };
+  const backups = new BackupClient(temporal, config.TEMPORAL_TASK_QUEUE);
+  return { catalog, purchases, reconciliation, backups, publisher, report, outcomes, apiKeys: new ApiKeys(pool) };
 }
 
 export interface AppDeps {
@@ -135,7 +139,7 @@ export interface AppDeps {
 /** Wires the HTTP API from services built once by the entry point; tests build it with theirs on port 0. */
 export function createApp({ config, clients, services, logger, metrics, streams }: AppDeps): Koa {
   const { pool, redis, amqp, temporal, inventory } = clients;
-  const { catalog, purchases, reconciliation, publisher, report, apiKeys } = services;
+  const { catalog, purchases, reconciliation, backups, publisher, report, apiKeys } = services;
   observeClients(metrics.registry, { pool, redis });
   const auth = authenticate(tokenVerifier(config));
   const adminOrKey = adminOrApiKey({ keys: apiKeys, redis, config, logger, authenticateToken: auth });
@@ -151,6 +155,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
     productRoutes({ catalog, publisher, authenticate: auth, adminOrApiKey: adminOrKey, logger }),
     apiKeyRoutes({ keys: apiKeys, authenticate: auth }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
+    backupRoutes({ backups, authenticate: auth }),
     purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     stockStreamRoutes({
       streams,

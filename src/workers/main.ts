@@ -8,6 +8,7 @@ import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
 import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
+import { BackupClient } from '../backups/backup-client';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
 import { createPurchaseWorker } from './purchase-worker';
 import { installRuntime } from './runtime';
@@ -34,8 +35,12 @@ async function run(): Promise<void> {
     temporal,
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
   });
-  if (config.RECONCILE_SCHEDULE) await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
+  if (config.RECONCILE_SCHEDULE) {
+    await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
+    await new BackupClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule(config.BACKUP_CRON);
+  }
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -5,6 +5,7 @@ import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
 import { createPurchaseActivities } from '../activities/purchase';
 import { createReconciliationActivities } from '../activities/reconciliation';
+import { createBackupActivities, type BackupSettings } from '../backups/backup-activities';
 import type { Amqp } from '../clients/amqp';
 import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
@@ -30,6 +31,8 @@ export interface PurchaseWorkerOptions {
   logger: Logger;
   /** On shutdown, how long activities in flight may finish before they are cancelled. */
   shutdownGraceMs: number;
+  /** Database backups, which run on the reconciliation task queue. */
+  backups: BackupSettings;
 }
 
 /** After the grace, cancelled activities get this long to give up before the worker stops without them. */
@@ -82,7 +85,10 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     await Worker.create({
       ...common,
       taskQueue: reconcileTaskQueue(taskQueue),
-      activities: createReconciliationActivities({ pool, inventory, temporal, broadcast: (e) => publisher.offer(e) }),
+      activities: {
+        ...createReconciliationActivities({ pool, inventory, temporal, broadcast: (e) => publisher.offer(e) }),
+        ...createBackupActivities(options.backups),
+      },
     }),
   ];
   const shutdown = () => {

@@ -1,2 +1,3 @@
 export { purchase } from './purchase';
 export { reconcileStock } from './reconcile';
+export { backupDatabase } from './backup';

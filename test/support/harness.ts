@@ -158,6 +158,7 @@ export async function startPulseCart(
         temporal,
         logger,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+        backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
       });
       worker = { worker: created, running: created.run(), connection };
     },

@@ -22,6 +22,7 @@ import {
 } from '../validation';
 import {
   apiKeyCreatedResponse,
+  backupResponse,
   errorResponse,
   healthResponse,
   operatorProductResponse,
@@ -246,6 +247,15 @@ function register(registry: OpenAPIRegistry): void {
       ...BODY_REFUSALS,
       ...ADMIN_REFUSALS,
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/admin/backups',
+    operationId: 'backup',
+    tags: ['admin'],
+    summary: "Dump PulseCart's database now (pg_dump), as the daily schedule does, and keep the newest BACKUP_KEEP",
+    security: bearer,
+    responses: { 201: json(backupResponse, 'The new dump, and the old ones deleted'), ...ADMIN_REFUSALS },
   });
   registry.registerPath({
     ...purchaseRequest('sync'),

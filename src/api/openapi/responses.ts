@@ -5,6 +5,7 @@
  * against these, and the fuzzer (tools/fuzz.sh) checks every answer it gets.
  */
 import { z } from 'zod';
+import type { BackupReport } from '../../workflows/backup';
 import type { ProductReconciliation } from '../../activities/reconciliation';
 import { API_KEY_SCOPES } from '../../api-keys/api-keys';
 import type { Product } from '../../catalog/products';
@@ -147,3 +148,12 @@ export const reconciliationResponse = z
   })
   .strict()
   .meta({ id: 'Reconciliation' });
+
+export const backupResponse = z
+  .object({
+    file: z.string().meta({ description: "The dump on the worker's disk (pg_dump's custom format: pg_restore it)" }),
+    bytes: z.number().int().nonnegative(),
+    removed: z.array(z.string()).meta({ description: 'Older dumps deleted to keep the newest BACKUP_KEEP' }),
+  })
+  .strict()
+  .meta({ id: 'Backup' }) satisfies z.ZodType<BackupReport>;

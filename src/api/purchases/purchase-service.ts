@@ -59,13 +59,7 @@ interface PurchaseMemo {
 type Handle = WorkflowHandle<typeof purchase>;
 
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
-  return new AppError(
-    'TEMPORARILY_UNAVAILABLE',
-    'Purchases cannot be reached right now; please retry.',
-    503,
-    { trackingId },
-    { cause },
-  );
+  return new AppError('TEMPORARILY_UNAVAILABLE', { details: { trackingId }, cause });
 }
 
 /**
@@ -110,15 +104,7 @@ export class PurchaseService {
     if (idempotencyKey) {
       await this.deps.idempotencyKeys.check(request).catch((err) => {
         if (err instanceof AppError) throw err;
-        throw new AppError(
-          'TEMPORARILY_UNAVAILABLE',
-          'Purchases cannot be checked right now; please retry.',
-          503,
-          undefined,
-          {
-            cause: err,
-          },
-        );
+        throw new AppError('TEMPORARILY_UNAVAILABLE', { cause: err });
       });
     }
     // A repeat with a key must find its own purchase, even once the product sold out since.
@@ -250,7 +236,7 @@ export class PurchaseService {
     });
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
-      throw new AppError('PURCHASE_NOT_FOUND', 'No such purchase', 404);
+      throw new AppError('PURCHASE_NOT_FOUND');
     }
     const base = { trackingId, productId: memo.productId ?? 0, quantity: memo.quantity ?? 0 };
     switch (description.status.name) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { ERRORS, type ErrorCode } from '../src/domain/errors';
 import {
   apiKeyCreatedResponse,
   errorResponse,
@@ -62,6 +63,36 @@ describe('the OpenAPI document', () => {
     const fromZod = z.toJSONSchema(purchaseBody, { io: 'input' });
 
     expect({ $schema: fromZod.$schema, ...body.components.schemas.PurchaseRequest }).toEqual(fromZod);
+  });
+
+  it("when a route's error answers are documented, then each lists registry codes of its status, with the registry's message", async () => {
+    const { body } = await h.request('GET', '/openapi.json');
+    const documented = Object.values(body.paths).flatMap((operations: any) =>
+      Object.values(operations).flatMap((operation: any) =>
+        Object.entries(operation.responses)
+          .filter(([status]) => Number(status) >= 400)
+          .map(([status, response]: [string, any]) => ({
+            status: Number(status),
+            ...response.content['application/json'],
+          }))
+          .filter(({ schema }) => schema.properties?.error),
+      ),
+    );
+
+    expect(documented.length).toBeGreaterThan(20);
+    for (const { status, schema, examples } of documented) {
+      const codes: ErrorCode[] = schema.properties.error.properties.code.enum;
+      expect(codes.map((code) => [code, ERRORS[code]?.status])).toEqual(codes.map((code) => [code, status]));
+      expect(examples).toEqual(
+        Object.fromEntries(codes.map((code) => [code, { value: { error: { code, message: ERRORS[code].message } } }])),
+      );
+    }
+    const syncPurchase = body.paths['/api/v1/sync/purchase'].post.responses;
+    expect(syncPurchase[409].content['application/json'].schema.properties.error.properties.code.enum).toEqual([
+      'SOLD_OUT',
+      'INSUFFICIENT_STOCK',
+      'PURCHASE_LIMIT',
+    ]);
   });
 
   it('when a sale runs, then each answer fits its documented schema exactly (no field more, none less)', async () => {

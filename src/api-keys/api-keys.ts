@@ -13,11 +13,6 @@ export const API_KEY_SCOPES = ['stock:write', 'orders:read'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** The messages of the codes this feature adds, beside those of domain/errors.ts. */
-export const apiKeyMessages = {
-  API_KEY_NOT_FOUND: 'No such API key.',
-  INSUFFICIENT_SCOPE: 'This API key does not have the scope this route needs.',
-} as const;
-
 export interface NewApiKey {
   name: string;
   scopes: ApiKeyScope[];
@@ -44,7 +39,7 @@ const COLUMNS = `id, name, scopes, created_by AS "createdBy", created_at AS "cre
   expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
 
 /** One message for a key we do not have and a secret that does not match: neither tells a guesser more. */
-const notValid = () => new AppError('UNAUTHENTICATED', 'The API key is not valid', 401);
+const notValid = () => new AppError('UNAUTHENTICATED', { message: 'The API key is not valid' });
 
 export class ApiKeys {
   constructor(private readonly pool: Pool) {}
@@ -73,7 +68,7 @@ export class ApiKeys {
   async revoke(id: string, actor: AdminActor): Promise<void> {
     await inTransaction(this.pool, async (client) => {
       const locked = await client.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
-      if (locked.rowCount === 0) throw new AppError('API_KEY_NOT_FOUND', apiKeyMessages.API_KEY_NOT_FOUND, 404);
+      if (locked.rowCount === 0) throw new AppError('API_KEY_NOT_FOUND');
       const before = locked.rows[0];
       if (before.revokedAt) return;
       const { rows } = await client.query<ApiKey>(
@@ -104,8 +99,8 @@ export class ApiKeys {
     );
     const key = rows[0];
     if (!key || !(await secretMatches(parsed.secretPart, key.salt, key.hash))) throw notValid();
-    if (key.revoked) throw new AppError('UNAUTHENTICATED', 'The API key has been revoked', 401);
-    if (key.expired) throw new AppError('UNAUTHENTICATED', 'The API key has expired', 401);
+    if (key.revoked) throw new AppError('UNAUTHENTICATED', { message: 'The API key has been revoked' });
+    if (key.expired) throw new AppError('UNAUTHENTICATED', { message: 'The API key has expired' });
     return { id: parsed.id, scopes: key.scopes };
   }
 

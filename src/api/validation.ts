@@ -6,7 +6,7 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-  throw new AppError('VALIDATION_FAILED', 'The request is not valid', 400, details);
+  throw new AppError('VALIDATION_FAILED', { details });
 }
 
 const MAX_ID = 2 ** 53 - 1;

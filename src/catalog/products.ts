@@ -78,7 +78,7 @@ export class Catalog {
   private async setStock(id: number, stock: number, actor: AdminActor) {
     return inTransaction(this.deps.pool, async (client) => {
       const locked = await client.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1 FOR UPDATE`, [id]);
-      if (locked.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+      if (locked.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND');
       const updated = await client.query<Product>(
         `UPDATE product SET stock_quantity = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, stock],
@@ -96,7 +96,7 @@ export class Catalog {
 
   async find(id: number): Promise<ProductView> {
     const found = await this.deps.pool.query<Product>(`SELECT ${COLUMNS} FROM product WHERE id = $1`, [id]);
-    if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+    if (found.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND');
     return this.withAvailable(found.rows[0]);
   }
 
@@ -132,8 +132,7 @@ async function insertProduct(client: PoolClient, product: NewProduct): Promise<P
       [product.id ?? null, product.name, product.price, product.stock, product.maxPerUser],
     )
     .catch((err: { code?: string }) => {
-      if (err.code === UNIQUE_VIOLATION)
-        throw new AppError('PRODUCT_EXISTS', `Product ${product.id} already exists`, 409);
+      if (err.code === UNIQUE_VIOLATION) throw new AppError('PRODUCT_EXISTS');
       throw err;
     });
   // An explicit id does not move the identity sequence: move it past the id, so

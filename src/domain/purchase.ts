@@ -1,14 +1,22 @@
 /** What buyers, the API and the workflow agree a purchase is. Pure types and rules. */
+import type { ErrorCode } from './errors';
 
 export const PURCHASE_STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'FAILED'] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
 /** Why a purchase was turned down: these are also the API's 404/409/422 error codes. */
-export type RejectionReason =
-  'SOLD_OUT' | 'INSUFFICIENT_STOCK' | 'PURCHASE_LIMIT' | 'PRODUCT_NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED';
+export const REJECTION_REASONS = [
+  'SOLD_OUT',
+  'INSUFFICIENT_STOCK',
+  'PURCHASE_LIMIT',
+  'PRODUCT_NOT_FOUND',
+  'IDEMPOTENCY_KEY_REUSED',
+] as const satisfies readonly ErrorCode[];
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** Why a purchase failed; nothing was taken, and the buyer may retry. */
-export type FailureReason = 'COMMIT_FAILED' | 'STOCK_UNAVAILABLE';
+export const FAILURE_REASONS = ['COMMIT_FAILED', 'STOCK_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface PurchaseRequest {
   trackingId: string;

@@ -1,9 +1,9 @@
 import type { Context, Middleware } from 'koa';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { apiKeyMessages, type ApiKeys, type ApiKeyScope } from '../../api-keys/api-keys';
+import { type ApiKeys, type ApiKeyScope } from '../../api-keys/api-keys';
 import type { Config } from '../../config';
-import { AppError } from '../../domain/errors';
+import { AppError, ERRORS } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import { idParam } from '../validation';
 import { actorOf, principalOf, requireAdmin } from './auth';
@@ -51,7 +51,9 @@ export function adminOrApiKey({ keys, redis, config, logger, authenticateToken }
     ctx.state.principal = { userId: `api-key:${key.id}`, isAdmin: false };
     await perKey(ctx, async () => {
       if (!key.scopes.includes(scope)) {
-        throw new AppError('INSUFFICIENT_SCOPE', `${apiKeyMessages.INSUFFICIENT_SCOPE} It needs "${scope}".`, 403);
+        throw new AppError('INSUFFICIENT_SCOPE', {
+          message: `${ERRORS.INSUFFICIENT_SCOPE.message} It needs "${scope}".`,
+        });
       }
       await keys.recordUse(actorOf(ctx), { productId: productIdOf(ctx), method: ctx.method, path: ctx.path });
       await next();

@@ -20,7 +20,7 @@ declare module 'koa' {
 export function authenticate(verify: VerifyToken): Middleware {
   return async (ctx, next) => {
     const [scheme, token] = (ctx.get('authorization') ?? '').split(' ');
-    if (scheme !== 'Bearer' || !token) throw new AppError('UNAUTHENTICATED', 'A Bearer token is required', 401);
+    if (scheme !== 'Bearer' || !token) throw new AppError('UNAUTHENTICATED');
     try {
       const payload = await verify(token);
       const roles = Array.isArray(payload.roles) ? payload.roles : [];
@@ -34,26 +34,29 @@ export function authenticate(verify: VerifyToken): Middleware {
 
 /** A bad token is the caller's 401; a key set we cannot fetch is our 503, so that good tokens are not called bad. */
 function refusal(err: unknown): AppError {
-  if (err instanceof errors.JWTExpired) return new AppError('UNAUTHENTICATED', 'The token has expired', 401);
+  // Expired, or not valid: the caller learns whether a fresh token would do.
+  if (err instanceof errors.JWTExpired) return new AppError('UNAUTHENTICATED', { message: 'The token has expired' });
   // Claims are checked only once the signature holds, so saying which one is wrong tells the caller nothing secret.
   if (err instanceof errors.JWTClaimValidationFailed) {
-    return new AppError('UNAUTHENTICATED', `The token is not valid: ${err.message}`, 401);
+    return new AppError('UNAUTHENTICATED', { message: `The token is not valid: ${err.message}` });
   }
   if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) {
-    return new AppError('UNAUTHENTICATED', 'The token is not valid', 401);
+    return new AppError('UNAUTHENTICATED', { message: 'The token is not valid' });
   }
-  return new AppError('TEMPORARILY_UNAVAILABLE', 'Tokens cannot be checked right now; please retry.', 503, undefined, {
+  return new AppError('TEMPORARILY_UNAVAILABLE', {
+    // Names the token check, so that the caller does not take its token for the problem.
+    message: 'Tokens cannot be checked right now; please retry.',
     cause: err,
   });
 }
 
 export const requireAdmin: Middleware = async (ctx, next) => {
-  if (!ctx.state.principal?.isAdmin) throw new AppError('FORBIDDEN', 'This route is for administrators', 403);
+  if (!ctx.state.principal?.isAdmin) throw new AppError('FORBIDDEN');
   await next();
 };
 
 export function principalOf(state: { principal?: Principal }): Principal {
-  if (!state.principal) throw new AppError('UNAUTHENTICATED', 'A Bearer token is required', 401);
+  if (!state.principal) throw new AppError('UNAUTHENTICATED');
   return state.principal;
 }
 

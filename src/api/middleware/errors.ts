@@ -1,6 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import type { Middleware } from 'koa';
-import { AppError } from '../../domain/errors';
+import { AppError, type ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
 
 interface HttpError {
@@ -17,7 +16,8 @@ export function errorMiddleware(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError('NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`, 404);
+        // Naming the method and path tells a client which of its calls went astray.
+        throw new AppError('NOT_FOUND', { message: `No route for ${ctx.method} ${ctx.path}` });
       }
       // The routers refuse a method with a status and the Allow header only (their `throw` option would drop
       // the header): the body in the error shape is written here.
@@ -37,12 +37,14 @@ export function errorMiddleware(logger: Logger): Middleware {
   };
 }
 
-/** Errors thrown below us (body parser, router) keep their 4xx status and get a stable code. */
-const CLIENT_ERROR_CODES: Record<number, [code: string, message: string]> = {
-  400: ['VALIDATION_FAILED', 'The request body is not valid JSON'],
-  405: ['METHOD_NOT_ALLOWED', 'This method is not allowed on this route'],
-  413: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
-  415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+/**
+ * Errors thrown below us (body parser, router) become the registry's code for their status;
+ * a 4xx the registry has no code for is a 400 BAD_REQUEST.
+ */
+const CLIENT_ERROR_CODES: Record<number, ErrorCode> = {
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 /** @koa/router answers a method no route has at all (TRACE, PROPFIND) with 501; for the client it is a 405. */
@@ -52,9 +54,8 @@ function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const thrown = (err as HttpError).status ?? 500;
   const status = thrown === NOT_IMPLEMENTED ? 405 : thrown;
-  if (status < 400 || status >= 500) {
-    return new AppError('INTERNAL', 'Something went wrong on our side; please try again.', 500);
-  }
-  const [code, message] = CLIENT_ERROR_CODES[status] ?? ['BAD_REQUEST', STATUS_CODES[status] ?? 'Bad request'];
-  return new AppError(code, message, status);
+  if (status < 400 || status >= 500) return new AppError('INTERNAL');
+  // The body parser's 400 is about the JSON itself, before any field could be checked.
+  if (status === 400) return new AppError('VALIDATION_FAILED', { message: 'The request body is not valid JSON.' });
+  return new AppError(CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST');
 }

@@ -84,7 +84,7 @@ async function consume(limiter: RateLimiterAbstract, key: string, ctx: Context, 
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.msBeforeNext / 1000))));
-      throw new AppError('RATE_LIMITED', 'Too many requests; retry after Retry-After seconds.', 429);
+      throw new AppError('RATE_LIMITED');
     }
     // Fail open. The admission gate that comes next needs this same Redis: while it is down no purchase
     // can be admitted anyway, and the gate refuses it. Failing closed here would only refuse buyers a second

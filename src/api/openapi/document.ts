@@ -7,6 +7,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { ApiKeyScope } from '../../api-keys/api-keys';
+import { ERRORS, type ErrorCode } from '../../domain/errors';
 import { apiKeyIdParam, createApiKeyBody } from '../routes/api-keys';
 import { ordersLimit, productsLimit } from '../routes/operator';
 import { productPageQuery } from '../routes/products';
@@ -23,7 +24,8 @@ import {
 import {
   apiKeyCreatedResponse,
   backupResponse,
-  errorResponse,
+  errorExamples,
+  errorResponseOf,
   healthResponse,
   operatorProductResponse,
   productPageResponse,
@@ -43,20 +45,39 @@ const json = (schema: z.ZodType, description: string): ResponseConfig => ({
   description,
   content: { 'application/json': { schema } },
 });
-const refused = (description: string) => json(errorResponse, description);
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
 
-const invalid = refused('VALIDATION_FAILED: the body or a parameter is not valid; `details` names each problem');
-const BODY_REFUSALS: Responses = {
-  400: invalid,
-  413: refused('PAYLOAD_TOO_LARGE: the body is over 16 kB'),
-  415: refused('UNSUPPORTED_MEDIA_TYPE: the body is not application/json'),
-};
-const AUTH_REFUSALS: Responses = {
-  401: refused('UNAUTHENTICATED: no Bearer token, or one that is forged, expired, not yet valid or for someone else'),
-  503: refused('TEMPORARILY_UNAVAILABLE: tokens cannot be checked right now (the key set is unreachable)'),
-};
-const ADMIN_REFUSALS: Responses = { ...AUTH_REFUSALS, 403: refused('FORBIDDEN: the token has no "admin" role') };
+/** Codes whose answers carry Retry-After: the client is told when to come back. */
+const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'TOO_MANY_STREAMS']);
+const retryAfter = z.object({
+  'Retry-After': z
+    .string()
+    .regex(/^[0-9]+$/)
+    .meta({ description: 'Seconds to wait' }),
+});
+
+/** One status's answer: the codes it can carry (an enum), each with the registry's message as an example. */
+function refusal(codes: ErrorCode[]): ResponseConfig {
+  const response: ResponseConfig = {
+    description: codes.map((code) => `${code}: ${ERRORS[code].message}`).join(' | '),
+    content: { 'application/json': { schema: errorResponseOf(codes), examples: errorExamples(codes) } },
+  };
+  return codes.some((code) => RETRY_AFTER_CODES.has(code)) ? { ...response, headers: retryAfter } : response;
+}
+
+/** A route's error answers, by the status the registry gives each code it can answer with. */
+function refusals(...codes: ErrorCode[]): Responses {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const { status } = ERRORS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, group]) => [status, refusal(group)]));
+}
+
+const BODY: ErrorCode[] = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+const AUTH: ErrorCode[] = ['UNAUTHENTICATED', 'TEMPORARILY_UNAVAILABLE'];
+const ADMIN: ErrorCode[] = [...AUTH, 'FORBIDDEN'];
 
 const bearer = [{ bearerAuth: [] }];
 /** An admin's token, or a service's API key with this scope. */
@@ -64,12 +85,7 @@ const bearerOrApiKey = (scope: ApiKeyScope): Record<string, string[]>[] => [
   { bearerAuth: [] },
   { apiKeyAuth: [scope] },
 ];
-const API_KEY_REFUSALS: Responses = {
-  ...ADMIN_REFUSALS,
-  401: refused('UNAUTHENTICATED: no admin token or API key, or one that is forged, expired or revoked'),
-  403: refused('FORBIDDEN: the token has no "admin" role; INSUFFICIENT_SCOPE: the API key lacks the scope'),
-  429: refused('RATE_LIMITED: this API key made too many calls; retry after Retry-After seconds'),
-};
+const API_KEY: ErrorCode[] = [...ADMIN, 'INSUFFICIENT_SCOPE', 'RATE_LIMITED'];
 const productPath = z.object({ id: idParam });
 
 /** Lets a reader, or the fuzzer's stateful phase, follow a purchase answer to its status. */
@@ -98,25 +114,18 @@ function purchaseRequest(pattern: 'sync' | 'async') {
   };
 }
 
-const rateLimited = (description: string) => ({
-  ...refused(description),
-  headers: z.object({
-    'Retry-After': z
-      .string()
-      .regex(/^[0-9]+$/)
-      .meta({ description: 'Seconds to wait' }),
-  }),
-});
-
-const PURCHASE_REFUSALS: Responses = {
-  ...BODY_REFUSALS,
-  ...AUTH_REFUSALS,
-  404: refused('PRODUCT_NOT_FOUND'),
-  409: refused('SOLD_OUT, INSUFFICIENT_STOCK or PURCHASE_LIMIT; `details.trackingId` when a workflow decided it'),
-  422: refused('IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was first used with another body'),
-  429: rateLimited('RATE_LIMITED: too many purchase attempts from this buyer or this address'),
-  503: refused('PURCHASE_FAILED (nothing was charged) or TEMPORARILY_UNAVAILABLE: retry later'),
-};
+const PURCHASE_REFUSALS = refusals(
+  ...BODY,
+  ...AUTH,
+  'RATE_LIMITED',
+  'PRODUCT_NOT_FOUND',
+  'SOLD_OUT',
+  'INSUFFICIENT_STOCK',
+  'PURCHASE_LIMIT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'STOCK_UNAVAILABLE',
+  'PURCHASE_FAILED',
+);
 
 function register(registry: OpenAPIRegistry): void {
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -134,7 +143,7 @@ function register(registry: OpenAPIRegistry): void {
     tags: ['products'],
     summary: "The sale's products, newest first, a small page at a time",
     request: { query: productPageQuery },
-    responses: { 200: json(productPageResponse, 'A page of products'), 400: invalid },
+    responses: { 200: json(productPageResponse, 'A page of products'), ...refusals('VALIDATION_FAILED') },
   });
 
   registry.registerPath({
@@ -146,8 +155,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { params: productPath },
     responses: {
       200: json(productViewResponse, 'The product'),
-      400: invalid,
-      404: refused('PRODUCT_NOT_FOUND'),
+      ...refusals('VALIDATION_FAILED', 'PRODUCT_NOT_FOUND'),
     },
   });
   registry.registerPath({
@@ -160,9 +168,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(createProductBody.meta({ id: 'NewProduct' })) },
     responses: {
       201: json(productResponse, 'Created; its stock is open for sale'),
-      ...BODY_REFUSALS,
-      ...ADMIN_REFUSALS,
-      409: refused('PRODUCT_EXISTS: that id is taken'),
+      ...refusals(...BODY, ...ADMIN, 'PRODUCT_EXISTS'),
     },
   });
   registry.registerPath({
@@ -175,9 +181,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { params: productPath, body: jsonBody(restockBody.meta({ id: 'Restock' })) },
     responses: {
       200: json(productResponse, 'The product with its new stock'),
-      ...BODY_REFUSALS,
-      ...API_KEY_REFUSALS,
-      404: refused('PRODUCT_NOT_FOUND'),
+      ...refusals(...BODY, ...API_KEY, 'PRODUCT_NOT_FOUND'),
     },
   });
   registry.registerPath({
@@ -188,7 +192,10 @@ function register(registry: OpenAPIRegistry): void {
     summary: 'Products with stock, available and sold units, for the operator view',
     security: bearer,
     request: { query: z.object({ limit: productsLimit }) },
-    responses: { 200: json(z.array(operatorProductResponse), 'The products'), 400: invalid, ...ADMIN_REFUSALS },
+    responses: {
+      200: json(z.array(operatorProductResponse), 'The products'),
+      ...refusals('VALIDATION_FAILED', ...ADMIN),
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -200,9 +207,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { params: productPath, query: z.object({ limit: ordersLimit }) },
     responses: {
       200: json(z.array(recentOrderResponse), 'Newest first'),
-      400: invalid,
-      ...API_KEY_REFUSALS,
-      404: refused('PRODUCT_NOT_FOUND'),
+      ...refusals('VALIDATION_FAILED', ...API_KEY, 'PRODUCT_NOT_FOUND'),
     },
   });
   registry.registerPath({
@@ -215,8 +220,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(createApiKeyBody.meta({ id: 'NewApiKey' })) },
     responses: {
       201: json(apiKeyCreatedResponse, 'Created; keep the secret, it cannot be shown again'),
-      ...BODY_REFUSALS,
-      ...ADMIN_REFUSALS,
+      ...refusals(...BODY, ...ADMIN),
     },
   });
   registry.registerPath({
@@ -229,10 +233,17 @@ function register(registry: OpenAPIRegistry): void {
     request: { params: z.object({ id: apiKeyIdParam }) },
     responses: {
       204: { description: 'Revoked: calls with it are refused from now on' },
-      400: invalid,
-      ...ADMIN_REFUSALS,
-      404: refused('API_KEY_NOT_FOUND'),
+      ...refusals('VALIDATION_FAILED', ...ADMIN, 'API_KEY_NOT_FOUND'),
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/admin/backups',
+    operationId: 'backup',
+    tags: ['admin'],
+    summary: "Dump PulseCart's database now (pg_dump), as the daily schedule does, and keep the newest BACKUP_KEEP",
+    security: bearer,
+    responses: { 201: json(backupResponse, 'The new dump, and the old ones deleted'), ...refusals(...ADMIN) },
   });
   registry.registerPath({
     method: 'post',
@@ -244,18 +255,8 @@ function register(registry: OpenAPIRegistry): void {
     request: { body: { ...jsonBody(reconcileBody.meta({ id: 'ReconcileRequest' })), required: false } },
     responses: {
       200: json(reconciliationResponse, 'What each product needed'),
-      ...BODY_REFUSALS,
-      ...ADMIN_REFUSALS,
+      ...refusals(...BODY, ...ADMIN),
     },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/admin/backups',
-    operationId: 'backup',
-    tags: ['admin'],
-    summary: "Dump PulseCart's database now (pg_dump), as the daily schedule does, and keep the newest BACKUP_KEEP",
-    security: bearer,
-    responses: { 201: json(backupResponse, 'The new dump, and the old ones deleted'), ...ADMIN_REFUSALS },
   });
   registry.registerPath({
     ...purchaseRequest('sync'),
@@ -281,10 +282,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { params: z.object({ trackingId: trackingIdParam }), query: purchaseStatusQuery },
     responses: {
       200: json(purchaseViewResponse, 'The purchase'),
-      429: rateLimited('RATE_LIMITED: too many status reads from this buyer or this address'),
-      400: invalid,
-      ...AUTH_REFUSALS,
-      404: refused("PURCHASE_NOT_FOUND: unknown, or someone else's"),
+      ...refusals('VALIDATION_FAILED', ...AUTH, 'RATE_LIMITED', 'PURCHASE_NOT_FOUND'),
     },
   });
   registry.registerPath({
@@ -296,8 +294,7 @@ function register(registry: OpenAPIRegistry): void {
     request: { query: z.object({ productId: idParam }) },
     responses: {
       200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
-      400: invalid,
-      404: refused('PRODUCT_NOT_FOUND'),
+      ...refusals('VALIDATION_FAILED', 'PRODUCT_NOT_FOUND', 'TOO_MANY_STREAMS'),
     },
   });
   registry.registerPath({

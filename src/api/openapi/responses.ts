@@ -9,28 +9,36 @@ import type { BackupReport } from '../../workflows/backup';
 import type { ProductReconciliation } from '../../activities/reconciliation';
 import { API_KEY_SCOPES } from '../../api-keys/api-keys';
 import type { Product } from '../../catalog/products';
-import { rejectionMessages } from '../../domain/errors';
-import { PURCHASE_STATUSES } from '../../domain/purchase';
+import { ERROR_CODES, ERRORS, type ErrorCode } from '../../domain/errors';
+import { FAILURE_REASONS, PURCHASE_STATUSES, REJECTION_REASONS } from '../../domain/purchase';
 import type { ProductStock, RecentOrder } from '../storefront/operator-types';
 
 const positiveId = z.number().int().positive();
 const trackingId = z.uuid().meta({ description: 'Also the Temporal workflow id, prefixed with `purchase-`' });
 
-export const errorResponse = z
-  .object({
-    error: z
-      .object({
-        code: z
-          .string()
-          .regex(/^[A-Z][A-Z0-9_]*$/)
-          .meta({ description: 'Stable machine code, e.g. SOLD_OUT' }),
-        message: z.string().meta({ description: 'For people; never a stack trace or an internal message' }),
-        details: z.unknown().optional(),
-      })
-      .strict(),
-  })
-  .strict()
-  .meta({ id: 'Error' });
+/** The error shape, its `code` limited to the codes given (by default, every code in the registry). */
+export function errorResponseOf(codes: readonly ErrorCode[]) {
+  return z
+    .object({
+      error: z
+        .object({
+          code: z.enum(codes).meta({ description: 'Stable machine code, e.g. SOLD_OUT' }),
+          message: z.string().meta({ description: 'For people; never a stack trace or an internal message' }),
+          details: z.unknown().optional().meta({
+            description: 'VALIDATION_FAILED: each problem; a purchase decided by its workflow: its trackingId',
+          }),
+        })
+        .strict(),
+    })
+    .strict();
+}
+
+export const errorResponse = errorResponseOf(ERROR_CODES).meta({ id: 'Error' });
+
+/** One example answer per code, with the registry's message, for a response's documentation. */
+export function errorExamples(codes: readonly ErrorCode[]) {
+  return Object.fromEntries(codes.map((code) => [code, { value: { error: { code, message: ERRORS[code].message } } }]));
+}
 
 export const productResponse = z
   .object({
@@ -89,7 +97,7 @@ export const purchaseViewResponse = z
     productId: positiveId,
     quantity: z.number().int().positive(),
     orderId: positiveId.optional(),
-    reason: z.enum(Object.keys(rejectionMessages)).optional(),
+    reason: z.enum([...REJECTION_REASONS, ...FAILURE_REASONS]).optional(),
   })
   .strict()
   .meta({ id: 'Purchase' });

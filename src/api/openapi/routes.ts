@@ -47,7 +47,7 @@ export function openApiRoutes(): Router {
       ctx.body = START_SCRIPT;
       return;
     }
-    if (!VIEWER_FILES.has(file)) throw new AppError('NOT_FOUND', 'No such file', 404);
+    if (!VIEWER_FILES.has(file)) throw new AppError('NOT_FOUND');
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = createReadStream(path.join(VIEWER_DIR, file));
   });

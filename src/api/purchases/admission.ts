@@ -1,4 +1,4 @@
-import { AppError, rejectionMessages } from '../../domain/errors';
+import { AppError } from '../../domain/errors';
 import type { RejectionReason } from '../../domain/purchase';
 import type { Inventory, Reservation } from '../../inventory/inventory';
 
@@ -36,9 +36,7 @@ export class AdmissionGate {
   /** Returns how the reservation stands, or throws the 404/409/422/503 the buyer gets. */
   async admit(reservation: Reservation): Promise<Admission> {
     const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
-      throw new AppError('STOCK_UNAVAILABLE', 'Stock cannot be checked right now; please retry.', 503, undefined, {
-        cause: err,
-      });
+      throw new AppError('STOCK_UNAVAILABLE', { cause: err });
     });
     switch (outcome) {
       case 'RESERVED':
@@ -61,21 +59,13 @@ export class AdmissionGate {
   private async productMissing(productId: number): Promise<never> {
     if (!(await this.missingStock.productExists(productId))) return reject('PRODUCT_NOT_FOUND');
     await this.missingStock.requestRebuild(productId);
-    throw new AppError('STOCK_UNAVAILABLE', 'Stock for this product is being reloaded; please retry in a moment.', 503);
+    throw new AppError('STOCK_UNAVAILABLE');
   }
 }
 
-const REJECTION_STATUS: Record<RejectionReason, number> = {
-  SOLD_OUT: 409,
-  INSUFFICIENT_STOCK: 409,
-  PURCHASE_LIMIT: 409,
-  PRODUCT_NOT_FOUND: 404,
-  IDEMPOTENCY_KEY_REUSED: 422,
-};
-
 /** The error a buyer gets for a purchase turned down, at the gate or by its workflow. */
 export function rejection(reason: RejectionReason, details?: unknown): AppError {
-  return new AppError(reason, rejectionMessages[reason], REJECTION_STATUS[reason], details);
+  return new AppError(reason, { details });
 }
 
 function reject(reason: RejectionReason): never {

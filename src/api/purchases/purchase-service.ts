@@ -68,13 +68,7 @@ type Handle = WorkflowHandle<typeof purchase>;
 const STALE_PENDING_MS = 30_000;
 
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
-  return new AppError(
-    'TEMPORARILY_UNAVAILABLE',
-    'Purchases cannot be reached right now; please retry.',
-    503,
-    { trackingId },
-    { cause },
-  );
+  return new AppError('TEMPORARILY_UNAVAILABLE', { details: { trackingId }, cause });
 }
 
 /**
@@ -142,15 +136,7 @@ export class PurchaseService {
     if (idempotencyKey) {
       await this.deps.idempotencyKeys.check(request).catch((err) => {
         if (err instanceof AppError) throw err;
-        throw new AppError(
-          'TEMPORARILY_UNAVAILABLE',
-          'Purchases cannot be checked right now; please retry.',
-          503,
-          undefined,
-          {
-            cause: err,
-          },
-        );
+        throw new AppError('TEMPORARILY_UNAVAILABLE', { cause: err });
       });
     }
     const admission = await this.deps.gate.admit(request);
@@ -265,7 +251,7 @@ export class PurchaseService {
   async view(trackingId: string, principal: Principal, waitMs = 0): Promise<PurchaseView> {
     const mayRead = (record: PurchaseRecord) => record.userId === principal.userId || principal.isAdmin;
     let record = await this.deps.outcomes.read(trackingId).catch(() => undefined);
-    if (record && !mayRead(record)) throw new AppError('PURCHASE_NOT_FOUND', 'No such purchase', 404);
+    if (record && !mayRead(record)) throw new AppError('PURCHASE_NOT_FOUND');
     if (record?.status === 'PENDING' && waitMs > 0) {
       record = (await this.deps.outcomes.settled(trackingId, waitMs).catch(() => undefined)) ?? record;
     }
@@ -285,7 +271,7 @@ export class PurchaseService {
     });
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
-      throw new AppError('PURCHASE_NOT_FOUND', 'No such purchase', 404);
+      throw new AppError('PURCHASE_NOT_FOUND');
     }
     const base = { trackingId, productId: memo.productId ?? 0, quantity: memo.quantity ?? 0 };
     switch (description.status.name) {

@@ -59,6 +59,6 @@ async function run(codec: PayloadCodec, direction: 'encode' | 'decode', payloads
     return await codec[direction](payloads);
   } catch (err) {
     const reason = err instanceof ValueError ? err.message : 'it was altered, or its key is not the one its id names';
-    throw new AppError('VALIDATION_FAILED', `A payload cannot be decrypted: ${reason}`, 400, undefined, { cause: err });
+    throw new AppError('VALIDATION_FAILED', { message: `A payload cannot be decrypted: ${reason}`, cause: err });
   }
 }

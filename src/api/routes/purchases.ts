@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { AppError, rejectionMessages } from '../../domain/errors';
+import { AppError, ERRORS } from '../../domain/errors';
 import type { RejectionReason } from '../../domain/purchase';
 import { principalOf } from '../middleware/auth';
 import type { PurchaseRateLimits } from '../middleware/rate-limit';
@@ -78,6 +78,7 @@ function respond(ctx: Context, view: PurchaseView): void {
     case 'REJECTED':
       throw rejection((view.reason ?? 'SOLD_OUT') as RejectionReason, details);
     case 'FAILED':
-      throw new AppError('PURCHASE_FAILED', rejectionMessages[view.reason ?? 'COMMIT_FAILED'], 503, details);
+      // The code stays PURCHASE_FAILED for every failure; the message says which failure it was, when known.
+      throw new AppError('PURCHASE_FAILED', { message: ERRORS[view.reason ?? 'PURCHASE_FAILED'].message, details });
   }
 }

@@ -29,7 +29,7 @@ export class OperatorReport {
 
   async recentOrders(productId: number, limit: number): Promise<RecentOrder[]> {
     const product = await this.deps.pool.query('SELECT 1 FROM product WHERE id = $1', [productId]);
-    if (product.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+    if (product.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND');
     const { rows } = await this.deps.pool.query<Omit<RecentOrder, 'workflowUrl'>>(
       `SELECT id AS "orderId", tracking_id AS "trackingId", user_id AS "userId", quantity, created_at AS "createdAt"
        FROM orders WHERE product_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,

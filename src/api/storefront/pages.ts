@@ -20,9 +20,9 @@ export function storefrontRoutes({ assetsDir }: { assetsDir: string }): Router {
   router.get('/operator', (ctx) => sendPage(ctx, root, 'operator.html'));
   router.get('/assets/:file', async (ctx) => {
     const file = ctx.params.file;
-    if (!ASSET_NAME.test(file)) throw new AppError('NOT_FOUND', 'No such asset', 404);
+    if (!ASSET_NAME.test(file)) throw new AppError('NOT_FOUND');
     const body = await readFile(path.join(root, 'assets', file)).catch(() => {
-      throw new AppError('NOT_FOUND', 'No such asset', 404);
+      throw new AppError('NOT_FOUND');
     });
     send(ctx, file, body);
   });
@@ -32,7 +32,7 @@ export function storefrontRoutes({ assetsDir }: { assetsDir: string }): Router {
 
 async function sendPage(ctx: Context, root: string, file: string): Promise<void> {
   const body = await readFile(path.join(root, file)).catch(() => {
-    throw new AppError('STOREFRONT_NOT_BUILT', 'The storefront is not built: run `npm run build:web`.', 503);
+    throw new AppError('STOREFRONT_NOT_BUILT');
   });
   send(ctx, file, body);
 }

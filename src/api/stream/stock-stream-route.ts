@@ -40,7 +40,7 @@ export function stockStreamRoutes({
     const remove = streams.add(connection);
     if (!remove) {
       ctx.set('Retry-After', retryAfterS);
-      throw new AppError('TOO_MANY_STREAMS', 'Too many open stock streams; retry after Retry-After seconds.', 503);
+      throw new AppError('TOO_MANY_STREAMS');
     }
     const started = performance.now();
     ctx.res.once('close', () => {
@@ -57,7 +57,7 @@ export function stockStreamRoutes({
     } finally {
       if (!snapshot) remove();
     }
-    if (!snapshot) throw new AppError('PRODUCT_NOT_FOUND', 'No such product', 404);
+    if (!snapshot) throw new AppError('PRODUCT_NOT_FOUND');
 
     // A reconnecting browser that already has the current version needs no snapshot.
     if (lastEventId(ctx) === snapshot.version) connection.clientHas(snapshot.version);

@@ -9,6 +9,7 @@ import type { Inventory, ReserveOutcome } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
+import { countSale } from './sales-metrics';
 import { releaseReservation, type Released } from './release-reservation';
 
 export interface PurchaseActivityDeps {
@@ -58,7 +59,12 @@ export function createPurchaseActivities({ pool, inventory, publisher, logger }:
 
     /** The order and the stock in PostgreSQL, the truth. A cancelled attempt rolls back. */
     commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {
-      return step('commitOrder', request, () => commitOrder(pool, request, Context.current().cancellationSignal));
+      return step('commitOrder', request, async () => {
+        const { sale, ...order } = await commitOrder(pool, request, Context.current().cancellationSignal);
+        if (sale) countSale(request, sale);
+        // The sale's figures stay out of the workflow history: the order id is all it needs.
+        return order;
+      });
     },
 
     /** The order holds the units now: settle the reservation and tell subscribers the stock. */

@@ -10,11 +10,16 @@ export type RejectionReason =
 /** Why a purchase failed; nothing was taken, and the buyer may retry. */
 export type FailureReason = 'COMMIT_FAILED' | 'STOCK_UNAVAILABLE';
 
+/** How the buyer asked: waiting for the outcome (sync) or polling for it (async). */
+export type PurchasePattern = 'sync' | 'async';
+
 export interface PurchaseRequest {
   trackingId: string;
   userId: string;
   productId: number;
   quantity: number;
+  /** For the business metrics only; absent in purchases started before it existed. */
+  pattern?: PurchasePattern;
 }
 
 export interface PurchaseOutcome {

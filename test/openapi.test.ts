@@ -31,6 +31,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/v1/admin/products',
       '/api/v1/admin/products/{id}/orders',
+      '/api/v1/admin/products/{id}/sale',
       '/api/v1/admin/products/{id}/stock',
       '/api/v1/admin/reconcile',
       '/api/v1/async/purchase',

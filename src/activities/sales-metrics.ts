@@ -13,7 +13,8 @@
  * Cardinality: `pattern` is sync, async or unknown (a purchase started by an
  * API that did not say). `productId` takes one value per product that sells on
  * this worker; a flash sale puts a handful of products on sale, and products
- * are created by administrators only, so the catalog bounds it.
+ * are created by administrators only, so the catalog bounds it. The SDK adds
+ * activityType, namespace and taskQueue (one value each in production).
  */
 import { metricMeter } from '@temporalio/activity';
 import type { PurchaseRequest } from '../domain/purchase';

@@ -6,7 +6,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { ordersLimit, productsLimit } from '../routes/operator';
+import { ordersLimit, productsLimit, saleSeconds } from '../routes/operator';
 import {
   createProductBody,
   idempotencyKeyHeader,
@@ -28,6 +28,7 @@ import {
   readinessResponse,
   recentOrderResponse,
   reconciliationResponse,
+  saleReportResponse,
 } from './responses';
 
 type Responses = Record<number, ResponseConfig>;
@@ -162,6 +163,21 @@ function register(registry: OpenAPIRegistry): void {
     security: bearer,
     request: { params: productPath, query: z.object({ limit: ordersLimit }) },
     responses: { 200: json(z.array(recentOrderResponse), 'Newest first'), 400: invalid, ...ADMIN_REFUSALS },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/admin/products/{id}/sale',
+    operationId: 'saleReport',
+    tags: ['admin'],
+    summary: "A product's sale from its orders: revenue, units, sell-through time, orders and stock per second",
+    security: bearer,
+    request: { params: productPath, query: z.object({ seconds: saleSeconds }) },
+    responses: {
+      200: json(saleReportResponse, 'The sale'),
+      400: invalid,
+      ...ADMIN_REFUSALS,
+      404: refused('PRODUCT_NOT_FOUND'),
+    },
   });
   registry.registerPath({
     method: 'post',

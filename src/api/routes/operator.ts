@@ -22,6 +22,8 @@ function limitQuery(fallback: number, max: number) {
 
 export const productsLimit = limitQuery(50, 200);
 export const ordersLimit = limitQuery(20, 100);
+/** Seconds with orders in a sale's timeline: ten minutes of a busy sale by default. */
+export const saleSeconds = limitQuery(600, 3600);
 
 /** Read-only JSON for the operator view, for administrators. */
 export function operatorRoutes({ report, authenticate }: OperatorRouteDeps): Router {
@@ -34,6 +36,11 @@ export function operatorRoutes({ report, authenticate }: OperatorRouteDeps): Rou
   router.get('/products/:id/orders', authenticate, requireAdmin, async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     ctx.body = await report.recentOrders(id, parse(ordersLimit, ctx.query.limit));
+  });
+
+  router.get('/products/:id/sale', authenticate, requireAdmin, async (ctx) => {
+    const id = parse(idParam, ctx.params.id);
+    ctx.body = await report.sale(id, parse(saleSeconds, ctx.query.seconds));
   });
 
   return router;

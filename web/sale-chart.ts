@@ -19,21 +19,56 @@ import type { SaleReport } from '../src/api/storefront/operator-types';
 
 Chart.register(BarController, BarElement, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 
-/** x is seconds since the sale's first order: seconds without orders are gaps in the bars, not missing categories. */
-function points(report: SaleReport, value: (second: SaleReport['timeline'][number]) => number) {
-  const start = report.timeline.length > 0 ? Date.parse(report.timeline[0].at) : 0;
-  return report.timeline.map((second) => ({ x: (Date.parse(second.at) - start) / 1000, y: value(second) }));
+type Point = { x: number; y: number };
+
+/** The page's palette (styles.css), read once: chart.js draws on a canvas, out of CSS' reach. */
+const palette = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+/**
+ * x is seconds since the sale's first order, so seconds without orders stay
+ * empty rather than disappear. The stock starts at what it was before the
+ * first order and steps down at the end of each second; each second's
+ * purchases are a bar in the middle of it.
+ */
+function series(report: SaleReport): { stock: Point[]; rate: Point[] } {
+  const [first] = report.timeline;
+  if (!first) return { stock: [], rate: [] };
+  const start = Date.parse(first.at);
+  const offset = (at: string) => (Date.parse(at) - start) / 1000;
+  return {
+    stock: [
+      { x: 0, y: first.stock + first.units },
+      ...report.timeline.map((second) => ({ x: offset(second.at) + 1, y: second.stock })),
+    ],
+    rate: report.timeline.map((second) => ({ x: offset(second.at) + 0.5, y: second.orders })),
+  };
 }
 
 export class SaleChart {
-  private readonly chart: Chart<'line' | 'bar', { x: number; y: number }[]>;
+  private readonly chart: Chart<'line' | 'bar', Point[]>;
 
   constructor(canvas: HTMLCanvasElement) {
     this.chart = new Chart(canvas, {
       data: {
         datasets: [
-          { type: 'line', label: 'Stock (PostgreSQL)', data: [], yAxisID: 'stock', stepped: 'after', pointRadius: 0 },
-          { type: 'bar', label: 'Purchases / s', data: [], yAxisID: 'rate' },
+          {
+            type: 'line',
+            label: 'Stock (PostgreSQL)',
+            data: [],
+            yAxisID: 'stock',
+            stepped: 'before',
+            pointRadius: 0,
+            borderColor: palette('--brand'),
+          },
+          {
+            type: 'bar',
+            label: 'Purchases / s',
+            data: [],
+            yAxisID: 'rate',
+            backgroundColor: palette('--low'),
+            barPercentage: 1,
+            categoryPercentage: 1,
+          },
         ],
       },
       options: {
@@ -57,8 +92,7 @@ export class SaleChart {
 
   show(report: SaleReport): void {
     const [stock, rate] = this.chart.data.datasets;
-    stock.data = points(report, (second) => second.stock);
-    rate.data = points(report, (second) => second.orders);
+    ({ stock: stock.data, rate: rate.data } = series(report));
     this.chart.update();
   }
 }

@@ -132,6 +132,14 @@ const schema = z
     RECONCILE_SCHEDULE: z.stringbool().default(true),
     /** Port of the worker's Prometheus endpoint (the Temporal SDK's metrics and ours). */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+    /**
+     * Names the build this process runs, in every API answer's `X-PulseCart-Release` header, so that the share of
+     * traffic a canary gets can be watched and counted (docs/operations.md, "Rolling out a new API version").
+     */
+    RELEASE: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, underscore and hyphen, at most 64')
+      .default('dev'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.SSE_STALL_TIMEOUT_MS > env.SSE_HEARTBEAT_MS, {

@@ -9,12 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { decodeVersioningBehavior } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { installRuntime } from '../src/workers/runtime';
 import { sleep } from '../tools/lib/wait';
+import { pinnedBuildOf, setCurrentVersion, setRampingVersion } from './support/worker-deployments';
 import { packingActivities, shipSignal, stepsQuery } from './versioning/shared';
 import type { packOrder } from './versioning/v1';
 
@@ -67,29 +67,9 @@ describe('worker versioning with worker deployments', () => {
     running.push({ worker, run: worker.run() });
   }
 
-  /** The server learns of a version from its workers' first polls: until then it refuses, and the call is repeated. */
-  async function untilAccepted(call: () => Promise<unknown>): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await call();
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await sleep(250);
-      }
-    }
-  }
-
-  /** What `temporal worker deployment set-current-version` and `set-ramping-version` send. */
-  const setCurrent = (buildId: Build) =>
-    untilAccepted(() =>
-      client.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId }),
-    );
+  const setCurrent = (buildId: Build) => setCurrentVersion(client, { deploymentName, buildId });
   const setRamping = (buildId: Build, percentage: number) =>
-    untilAccepted(() =>
-      client.workflowService.setWorkerDeploymentRampingVersion({ namespace, deploymentName, buildId, percentage }),
-    );
+    setRampingVersion(client, { deploymentName, buildId }, percentage);
 
   const startPacking = (label: string) =>
     client.workflow.start<typeof packOrder>('packOrder', { taskQueue, workflowId: `pack-${label}-${randomUUID()}` });
@@ -99,19 +79,12 @@ describe('worker versioning with worker deployments', () => {
     return handle.result();
   }
 
-  /** The build an execution is pinned to, as the server records it. */
-  async function pinnedTo(handle: WorkflowHandle): Promise<string | null | undefined> {
-    const { raw } = await handle.describe();
-    const info = raw.workflowExecutionInfo?.versioningInfo;
-    return decodeVersioningBehavior(info?.behavior) === 'PINNED' ? info?.deploymentVersion?.buildId : undefined;
-  }
-
   it('when v2 is ramped then made current, then new executions move to v2 while one pinned to v1 finishes on v1; rollback sends new ones to v1 again', async () => {
     await deploy('v1');
     await setCurrent('v1');
     const old = await startPacking('old');
     while ((await old.query(stepsQuery)).length === 0) await sleep(100);
-    expect(await pinnedTo(old)).toBe('v1');
+    expect(await pinnedBuildOf(old)).toBe('v1');
 
     await deploy('v2');
     await setRamping('v2', 50);
@@ -123,13 +96,13 @@ describe('worker versioning with worker deployments', () => {
     await setCurrent('v2');
     const fresh = await startPacking('new');
     expect(await shipped(fresh)).toEqual(GIFT);
-    expect(await pinnedTo(fresh)).toBe('v2');
+    expect(await pinnedBuildOf(fresh)).toBe('v2');
     expect(await shipped(old)).toEqual(PLAIN);
-    expect(await pinnedTo(old)).toBe('v1');
+    expect(await pinnedBuildOf(old)).toBe('v1');
 
     await setCurrent('v1');
     const afterRollback = await startPacking('rollback');
     expect(await shipped(afterRollback)).toEqual(PLAIN);
-    expect(await pinnedTo(afterRollback)).toBe('v1');
+    expect(await pinnedBuildOf(afterRollback)).toBe('v1');
   });
 });

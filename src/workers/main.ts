@@ -8,7 +8,7 @@ import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
-import { createPurchaseWorker } from './purchase-worker';
+import { createPurchaseWorker, deploymentOf } from './purchase-worker';
 import { installRuntime } from './runtime';
 
 async function run(): Promise<void> {
@@ -31,6 +31,7 @@ async function run(): Promise<void> {
     temporal,
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    deployment: deploymentOf(config),
   });
   if (config.RECONCILE_SCHEDULE) await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
   logger.info(

@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
 import { createPurchaseActivities } from '../activities/purchase';
 import { createReconciliationActivities } from '../activities/reconciliation';
 import type { Amqp } from '../clients/amqp';
+import type { Config } from '../config';
 import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
@@ -25,6 +27,16 @@ export interface PurchaseWorkerOptions {
   logger: Logger;
   /** On shutdown, how long activities in flight may finish before they are cancelled. */
   shutdownGraceMs: number;
+  /** Worker Versioning: this worker is version `buildId` of the deployment; absent, unversioned. */
+  deployment?: WorkerDeploymentVersion;
+}
+
+/** The worker's version when WORKER_DEPLOYMENT is set: the build is the release it runs. */
+export function deploymentOf(
+  config: Pick<Config, 'WORKER_DEPLOYMENT' | 'RELEASE'>,
+): WorkerDeploymentVersion | undefined {
+  if (!config.WORKER_DEPLOYMENT) return undefined;
+  return { deploymentName: config.WORKER_DEPLOYMENT, buildId: config.RELEASE };
 }
 
 /** After the grace, cancelled activities get this long to give up before the worker stops without them. */
@@ -64,6 +76,15 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     workflowBundle,
     shutdownGraceTime: shutdownGraceMs,
     shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    // PINNED: a purchase or a reconciliation finishes on the build that started it, so a new
+    // build may change workflow code without patches and a rollback never replays new histories.
+    ...(options.deployment && {
+      workerDeploymentOptions: {
+        version: options.deployment,
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED',
+      } as const,
+    }),
   };
   const workers = [
     await Worker.create({

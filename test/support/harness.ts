@@ -20,7 +20,7 @@ import { connectTemporal } from '../../src/clients/temporal';
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
-import { createPurchaseWorker, type PurchaseWorker } from '../../src/workers/purchase-worker';
+import { createPurchaseWorker, deploymentOf, type PurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
 import { signToken } from '../../tools/lib/jwt';
 
@@ -164,6 +164,7 @@ export async function startPulseCart(
         temporal,
         logger,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+        deployment: deploymentOf(config),
       });
       worker = { worker: created, running: created.run(), connection };
     },

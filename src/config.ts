@@ -189,6 +189,20 @@ const schema = z
      * `sample`; 1 logs every one. Every request still counts in http_request_duration_seconds.
      */
     LOG_REFUSAL_SAMPLE: z.coerce.number().int().positive().default(100),
+    /**
+     * Names the build this process runs, in every API answer's `X-PulseCart-Release` header, so that the share of
+     * traffic a canary gets can be watched and counted (docs/operations.md, "Rolling out a new API version").
+     */
+    RELEASE: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, underscore and hyphen, at most 64')
+      .default('dev'),
+    /**
+     * Set, the worker uses Worker Versioning: it declares the version (WORKER_DEPLOYMENT, RELEASE), and each purchase
+     * stays pinned to the build that started it. New builds take work only once an operator makes them current or
+     * ramps them (docs/operations.md, "Rolling out a new worker version"). Unset, the worker is unversioned.
+     */
+    WORKER_DEPLOYMENT: unsetWhenEmpty(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/)),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.SSE_STALL_TIMEOUT_MS > env.SSE_HEARTBEAT_MS, {

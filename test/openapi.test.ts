@@ -37,6 +37,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/admin/backups',
       '/api/v1/admin/products',
       '/api/v1/admin/products/{id}/orders',
+      '/api/v1/admin/products/{id}/sale',
       '/api/v1/admin/products/{id}/stock',
       '/api/v1/admin/reconcile',
       '/api/v1/async/purchase',

@@ -16,6 +16,10 @@
 #   tools/scale-out.sh config [--apis N]                print the nginx configuration it would run
 #   tools/scale-out.sh nginx [--apis N]                 start (or reload) only nginx, in front of N APIs
 #                                                       already listening (stop stops it)
+#   tools/scale-out.sh rollout --api-weight W [--apis N]
+#                                                       canary / blue-green: the last of the N APIs (the new
+#                                                       release) gets W% of requests, the others share the rest;
+#                                                       0 rolls back, 100 completes. Kept until stop.
 #
 # API i listens on 127.0.0.1:(3100+i), worker i serves its metrics on
 # 9464+i, nginx listens on https://127.0.0.1:8080 (SCALE_OUT_API_BASE_PORT=3100 and
@@ -57,18 +61,21 @@ usage() {
 
 apis=2
 workers=2
+api_weight=''
 command=()
 parse_counts() {
   while (($# > 0)); do
     case $1 in
       --apis) apis=${2:?--apis needs a number} && shift 2 ;;
       --workers) workers=${2:?--workers needs a number} && shift 2 ;;
+      --api-weight) api_weight=${2:?--api-weight needs a percentage} && shift 2 ;;
       --) shift && command=("$@") && break ;;
       -h | --help) usage ;;
       *) die "unknown argument $1 (see --help)" ;;
     esac
   done
   [[ $apis =~ ^[1-9][0-9]?$ && $workers =~ ^[1-9][0-9]?$ ]] || die "--apis and --workers take 1 to 99"
+  [[ -z $api_weight || $api_weight =~ ^(100|[1-9]?[0-9])$ ]] || die "--api-weight takes 0 to 100"
 }
 
 # --- nginx ------------------------------------------------------------------
@@ -85,15 +92,23 @@ ensure_nginx() {
 # The compose configuration with this machine's upstream servers and listener:
 # `server api:3000 resolve;` becomes one server per API process, and the
 # container's site (pulsecart.conf) becomes a site on LISTEN with its logs here.
+# With a rollout's weight W (rollout, kept in RUN_DIR/api-weight), the last API gets W% of the
+# requests: weight W×(N-1) against 100-W for each of the N-1 others (nginx has no weight 0: down).
 render_nginx_conf() {
-  local top=$NGINX_DIR/${NGINX_CONF:-nginx.conf}
+  local top=$NGINX_DIR/${NGINX_CONF:-nginx.conf} weight=$api_weight
   [[ -f $top ]] || die "no $top (NGINX_CONF is nginx.conf or least-conn.conf)"
-  awk -v apis="$apis" -v base="$API_BASE_PORT" -v site="$RUN_DIR/site.conf" '
+  [[ -z $weight && -f $RUN_DIR/api-weight ]] && weight=$(cat "$RUN_DIR/api-weight")
+  awk -v apis="$apis" -v base="$API_BASE_PORT" -v site="$RUN_DIR/site.conf" -v canary="$weight" '
+    function weight_of(i) {
+      if (canary == "") return ""
+      if (i < apis) return canary == 100 ? " down" : " weight=" (100 - canary)
+      return canary == 0 ? " down" : " weight=" (canary * (apis - 1))
+    }
     /^ *server api:3000 resolve[ ;]/ {
       parameters = $0
       sub(/^ *server api:3000 resolve/, "", parameters)
       match($0, /^ */)
-      for (i = 1; i <= apis; i++) printf "%sserver 127.0.0.1:%d%s\n", substr($0, 1, RLENGTH), base + i, parameters
+      for (i = 1; i <= apis; i++) printf "%sserver 127.0.0.1:%d%s%s\n", substr($0, 1, RLENGTH), base + i, weight_of(i), parameters
       replaced++
       next
     }
@@ -221,6 +236,23 @@ stop_prometheus() {
   rm -f "$RUN_DIR/prometheus.pid"
 }
 
+# A reload leaves the old workers serving their open connections with the old weights: the
+# rollout is done when they are gone (stock streams are cut after worker_shutdown_timeout).
+rollout() {
+  [[ -n $api_weight ]] || die "rollout needs --api-weight W (0 to 100)"
+  ((apis >= 2)) || die "rollout needs --apis N of at least 2: the last one is the new release"
+  nginx_running || die "nginx is not running: tools/scale-out.sh start (or nginx) first"
+  local old_workers
+  old_workers=$(ps -o pid= --ppid "$(cat "$RUN_DIR/nginx.pid")" | xargs)
+  echo "$api_weight" >"$RUN_DIR/api-weight"
+  start_nginx
+  # shellcheck disable=SC2086 # one argument per pid
+  wait_until "the old nginx workers to exit" none_alive $old_workers
+  say "API 127.0.0.1:$((API_BASE_PORT + apis)) now gets $api_weight% of requests, the $((apis - 1)) others the rest"
+}
+
+none_alive() { ! kill -0 "$@" 2>/dev/null; }
+
 # --- PulseCart processes ------------------------------------------------------
 
 pid_file() { echo "$RUN_DIR/$1.pid"; }
@@ -315,6 +347,7 @@ stop_all() {
   if [[ -n $nginx_pid ]]; then
     while kill -0 "$nginx_pid" 2>/dev/null; do sleep 0.2; done
   fi
+  rm -f "$RUN_DIR/api-weight"
   say "stopped"
 }
 
@@ -378,6 +411,7 @@ case $action in
   status) status ;;
   config) parse_counts "$@" && render_nginx_conf ;;
   nginx) parse_counts "$@" && mkdir -p "$RUN_DIR" && start_nginx ;;
+  rollout) parse_counts "$@" && rollout ;;
   run)
     parse_counts "$@"
     ((${#command[@]} > 0)) || die "run needs a command after --"

@@ -1,8 +1,9 @@
-/** The operator view at `/operator`: stock on both sides of the gate, and recent purchases. */
+/** The operator view at `/operator`: stock on both sides of the gate, the sale of a product live, and its purchases. */
 import { asFailure, callApi } from './api';
 import { byId, el, say } from './dom';
-import type { ProductStock, RecentOrder } from '../src/api/storefront/operator-types';
+import type { ProductStock, RecentOrder, SaleReport } from '../src/api/storefront/operator-types';
 import { explain } from './messages';
+import { SaleChart } from './sale-chart';
 import { bindTokenForm } from './token';
 
 const REFRESH_EVERY_MS = 2000;
@@ -10,6 +11,7 @@ const message = byId('operator-message');
 const tokenForm = byId<HTMLFormElement>('token-form');
 const token = bindTokenForm(tokenForm, byId<HTMLInputElement>('token'), 'pulsecart.adminToken');
 let selected: number | undefined;
+let chart: SaleChart | undefined;
 
 function cell(content: string | Node, className = ''): HTMLElement {
   return el('td', className, typeof content === 'string' ? content : [content]);
@@ -64,6 +66,19 @@ function fill(tableId: string, rows: HTMLElement[]): void {
     ?.replaceChildren(...rows);
 }
 
+function showSale(sale: SaleReport): void {
+  byId('sale-card').hidden = false;
+  byId('sale-title').textContent = `Sale of product ${sale.productId}`;
+  byId('sale-revenue').textContent = `$${sale.revenue.toFixed(2)}`;
+  byId('sale-orders').textContent = String(sale.orders);
+  byId('sale-units').textContent = String(sale.units);
+  byId('sale-through').textContent =
+    sale.sellThroughSeconds === null ? 'selling' : `${sale.sellThroughSeconds.toFixed(1)} s`;
+  // Created once the card is visible: chart.js sizes the canvas from its box.
+  chart ??= new SaleChart(byId<HTMLCanvasElement>('sale-chart'));
+  chart.show(sale);
+}
+
 async function refresh(): Promise<void> {
   if (!token()) return say(message, 'Paste an admin token below to see the products.', 'info');
   try {
@@ -71,9 +86,11 @@ async function refresh(): Promise<void> {
     fill('products', products.body.map(productRow));
     say(message, `Updated ${new Date().toLocaleTimeString()}`, 'info');
     if (selected === undefined) return;
-    const orders = await callApi<RecentOrder[]>('GET', `/api/v1/admin/products/${selected}/orders?limit=20`, {
-      token: token(),
-    });
+    const [sale, orders] = await Promise.all([
+      callApi<SaleReport>('GET', `/api/v1/admin/products/${selected}/sale`, { token: token() }),
+      callApi<RecentOrder[]>('GET', `/api/v1/admin/products/${selected}/orders?limit=20`, { token: token() }),
+    ]);
+    showSale(sale.body);
     byId('orders-card').hidden = false;
     byId('orders-title').textContent = `Recent purchases of product ${selected}`;
     fill('orders', orders.body.map(orderRow));

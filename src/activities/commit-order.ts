@@ -10,6 +10,16 @@ import type { PurchaseRequest } from '../domain/purchase';
 
 export interface CommittedOrder {
   orderId: number;
+  /** Only when this call recorded the order: a retry that finds it sold nothing new. */
+  sale?: Sale;
+}
+
+/** What one new order sold, read inside its transaction: the business metrics count it once it commits. */
+export interface Sale {
+  /** unit_price × quantity in cents, exact (NUMERIC(10,2) in PostgreSQL). */
+  revenueCents: number;
+  /** When this order took the last unit: seconds from the product's first order to this one. */
+  sellThroughSeconds?: number;
 }
 
 /**
@@ -21,24 +31,27 @@ export interface CommittedOrder {
  * twice. Aborting `signal` (the activity was cancelled) rolls it back.
  */
 export async function commitOrder(pool: Pool, request: PurchaseRequest, signal?: AbortSignal): Promise<CommittedOrder> {
-  const orderId = await inTransaction(pool, (client) => insertOrder(client, request), signal).catch(refuseForGood);
-  return orderId === undefined ? existingOrder(pool, request) : { orderId };
+  const order = await inTransaction(pool, (client) => insertOrder(client, request), signal).catch(refuseForGood);
+  return order ?? existingOrder(pool, request);
 }
 
-async function insertOrder(client: PoolClient, request: PurchaseRequest): Promise<number | undefined> {
-  const inserted = await client.query<{ id: number }>(
+async function insertOrder(
+  client: PoolClient,
+  request: PurchaseRequest,
+): Promise<Required<CommittedOrder> | undefined> {
+  const inserted = await client.query<{ id: number; revenueCents: number }>(
     `INSERT INTO orders (tracking_id, user_id, product_id, quantity, unit_price)
        SELECT $1, $2, p.id, $4, p.price FROM product p WHERE p.id = $3
        ON CONFLICT (tracking_id) DO NOTHING
-       RETURNING id`,
+       RETURNING id, (unit_price * quantity * 100)::int AS "revenueCents"`,
     [request.trackingId, request.userId, request.productId, request.quantity],
   );
   if (inserted.rowCount === 0) return undefined;
   // Takes the product's row lock: every statement after it sees every order committed before it.
-  const taken = await client.query<{ maxPerUser: number }>(
+  const taken = await client.query<{ maxPerUser: number; stockLeft: number }>(
     `UPDATE product SET stock_quantity = stock_quantity - $2, updated_at = now()
        WHERE id = $1 AND stock_quantity >= $2
-       RETURNING max_per_user AS "maxPerUser"`,
+       RETURNING max_per_user AS "maxPerUser", stock_quantity AS "stockLeft"`,
     [request.productId, request.quantity],
   );
   if (taken.rowCount === 0) refuse('INSUFFICIENT_STOCK', 'Not enough stock in the database');
@@ -50,7 +63,19 @@ async function insertOrder(client: PoolClient, request: PurchaseRequest): Promis
   if (rows[0].voided) refuse('PURCHASE_VOIDED', 'The purchase was given up before this commit');
   if (rows[0].ordered > taken.rows[0].maxPerUser)
     refuse('PURCHASE_LIMIT', 'The buyer would exceed the per-buyer limit');
-  return inserted.rows[0].id;
+  const { id: orderId, revenueCents } = inserted.rows[0];
+  const { stockLeft } = taken.rows[0];
+  const sellThroughSeconds = stockLeft === 0 ? await sellThrough(client, request) : undefined;
+  return { orderId, sale: { revenueCents, sellThroughSeconds } };
+}
+
+/** The sale's length: now() is this transaction's start, the new order's created_at. */
+async function sellThrough(client: PoolClient, request: PurchaseRequest): Promise<number> {
+  const { rows } = await client.query<{ seconds: number }>(
+    'SELECT EXTRACT(EPOCH FROM now() - MIN(created_at))::float8 AS seconds FROM orders WHERE product_id = $1',
+    [request.productId],
+  );
+  return rows[0].seconds;
 }
 
 function refuse(type: string, message: string): never {

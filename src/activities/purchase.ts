@@ -11,6 +11,7 @@ import type { PurchaseOutcome } from '../domain/purchase';
 import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
+import { countSale } from './sales-metrics';
 import { releaseReservation, type Released } from './release-reservation';
 
 export interface PurchaseActivityDeps {
@@ -68,7 +69,12 @@ export function createPurchaseActivities({ pool, inventory, publisher, outcomes,
 
     /** The order and the stock in PostgreSQL, the truth. A cancelled attempt rolls back. */
     commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {
-      return step('commitOrder', request, () => commitOrder(pool, request, Context.current().cancellationSignal));
+      return step('commitOrder', request, async () => {
+        const { sale, ...order } = await commitOrder(pool, request, Context.current().cancellationSignal);
+        if (sale) countSale(request, sale);
+        // The sale's figures stay out of the workflow history: the order id is all it needs.
+        return order;
+      });
     },
 
     /** The order holds the units now: settle the reservation, tell subscribers the stock, record the outcome. */

@@ -55,6 +55,7 @@ export interface ApiClients {
 export type ApiConfig = Pick<
   Config,
   | 'JWT_SECRET'
+  | 'RELEASE'
   | 'TEMPORAL_TASK_QUEUE'
   | 'SYNC_DEADLINE_MS'
   | 'SOLD_OUT_CACHE_MS'
@@ -136,6 +137,14 @@ export interface AppDeps {
   streams: StockStreams;
 }
 
+/** Set before anything else runs, so that refusals and errors name their release too. */
+function releaseHeader(release: string): Koa.Middleware {
+  return async (ctx, next) => {
+    ctx.set('X-PulseCart-Release', release);
+    await next();
+  };
+}
+
 /** Wires the HTTP API from services built once by the entry point; tests build it with theirs on port 0. */
 export function createApp({ config, clients, services, logger, metrics, streams }: AppDeps): Koa {
   const { pool, redis, amqp, temporal, inventory } = clients;
@@ -146,6 +155,7 @@ export function createApp({ config, clients, services, logger, metrics, streams 
 
   const app = new Koa();
   app.use(requestId);
+  app.use(releaseHeader(config.RELEASE));
   app.use(observe(logger, metrics, config.LOG_REFUSAL_SAMPLE));
   app.use(errorMiddleware(logger));
   guardHttp(app, config);

@@ -29,7 +29,7 @@ export function createApiMetrics() {
     }),
     workflowsStarted: new Counter({
       name: 'pulsecart_workflows_started_total',
-      help: 'Purchase workflows started',
+      help: 'Purchase workflows started: buyers the admission gate admitted (conversion = these / purchases answered)',
       registers: [registry],
     }),
     sseSubscribers: new Gauge({

@@ -18,11 +18,16 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 export const FAILURE_REASONS = ['COMMIT_FAILED', 'STOCK_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/** How the buyer asked: waiting for the outcome (sync) or polling for it (async). */
+export type PurchasePattern = 'sync' | 'async';
+
 export interface PurchaseRequest {
   trackingId: string;
   userId: string;
   productId: number;
   quantity: number;
+  /** For the business metrics only; absent in purchases started before it existed. */
+  pattern?: PurchasePattern;
 }
 
 export interface PurchaseOutcome {

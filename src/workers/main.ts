@@ -10,7 +10,7 @@ import { createLogger } from '../logger';
 import { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { BackupClient } from '../backups/backup-client';
 import { ReconciliationClient } from '../reconciliation/reconciliation-client';
-import { createPurchaseWorker } from './purchase-worker';
+import { createPurchaseWorker, deploymentOf } from './purchase-worker';
 import { installRuntime } from './runtime';
 
 async function run(): Promise<void> {
@@ -36,6 +36,7 @@ async function run(): Promise<void> {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
+    deployment: deploymentOf(config),
   });
   if (config.RECONCILE_SCHEDULE) {
     await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();

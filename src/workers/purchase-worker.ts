@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, WorkerDeploymentVersion } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
@@ -7,6 +7,7 @@ import { createPurchaseActivities } from '../activities/purchase';
 import { createReconciliationActivities } from '../activities/reconciliation';
 import { createBackupActivities, type BackupSettings } from '../backups/backup-activities';
 import type { Amqp } from '../clients/amqp';
+import type { Config } from '../config';
 import type { Inventory } from '../inventory/inventory';
 import type { Logger } from '../logger';
 import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
@@ -33,6 +34,16 @@ export interface PurchaseWorkerOptions {
   shutdownGraceMs: number;
   /** Database backups, which run on the reconciliation task queue. */
   backups: BackupSettings;
+  /** Worker Versioning: this worker is version `buildId` of the deployment; absent, unversioned. */
+  deployment?: WorkerDeploymentVersion;
+}
+
+/** The worker's version when WORKER_DEPLOYMENT is set: the build is the release it runs. */
+export function deploymentOf(
+  config: Pick<Config, 'WORKER_DEPLOYMENT' | 'RELEASE'>,
+): WorkerDeploymentVersion | undefined {
+  if (!config.WORKER_DEPLOYMENT) return undefined;
+  return { deploymentName: config.WORKER_DEPLOYMENT, buildId: config.RELEASE };
 }
 
 /** After the grace, cancelled activities get this long to give up before the worker stops without them. */
@@ -75,6 +86,15 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     workflowBundle,
     shutdownGraceTime: shutdownGraceMs,
     shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    // PINNED: a purchase or a reconciliation finishes on the build that started it, so a new
+    // build may change workflow code without patches and a rollback never replays new histories.
+    ...(options.deployment && {
+      workerDeploymentOptions: {
+        version: options.deployment,
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED',
+      } as const,
+    }),
   };
   const workers = [
     await Worker.create({

@@ -20,6 +20,24 @@ async function newestPurchaseIs(page: Page, status: string): Promise<void> {
   await seeText(page, '#purchases li:first-child .status', new RegExp(`^${status}$`));
 }
 
+/** The part of a browser's canvas read here (the tests compile without the DOM's types). */
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
+/** Pixels a canvas has drawn: 0 while it is blank. */
+function paintedPixels(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluate((element) => {
+    const canvas = element as unknown as Canvas;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let painted = 0;
+    for (let alpha = 3; alpha < data.length; alpha += 4) if (data[alpha] > 0) painted += 1;
+    return painted;
+  });
+}
+
 describe('the storefront in a real browser', () => {
   let h: Harness;
   let browser: Browser;
@@ -122,7 +140,7 @@ describe('the storefront in a real browser', () => {
     expect(browser.pageErrors).toEqual([]);
   });
 
-  it('when an operator opens the operator view, then PostgreSQL and Redis agree at rest and each purchase links to its workflow', async () => {
+  it('when an operator opens the operator view, then PostgreSQL and Redis agree at rest, the sale is charted and each purchase links to its workflow', async () => {
     const { id: productId } = await h.createProduct({ stock: 5, maxPerUser: 1 });
     const bought = await h.request('POST', '/api/v1/sync/purchase', {
       token: await h.token(h.buyer()),
@@ -146,6 +164,9 @@ describe('the storefront in a real browser', () => {
     ]);
 
     await row.locator('button').click();
+    await seeText(page, '#sale-revenue', /^\$9\.99$/);
+    expect(await page.locator('.figures dd').allTextContents()).toEqual(['$9.99', '1', '1', 'selling']);
+    expect(await paintedPixels(page, '#sale-chart')).toBeGreaterThan(1000);
     const link = page.locator('#orders a', { hasText: `purchase-${bought.body.trackingId}` });
     await link.waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await link.getAttribute('href')).toBe(

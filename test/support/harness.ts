@@ -20,7 +20,7 @@ import { connectTemporal, temporalDataConverter } from '../../src/clients/tempor
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
-import { createPurchaseWorker, type PurchaseWorker } from '../../src/workers/purchase-worker';
+import { createPurchaseWorker, deploymentOf, type PurchaseWorker } from '../../src/workers/purchase-worker';
 import { installRuntime } from '../../src/workers/runtime';
 import { signToken } from '../../tools/lib/jwt';
 
@@ -65,14 +65,21 @@ export interface Harness {
 /** The Temporal runtime is one per process: the first PulseCart of a test file installs it. */
 let runtimeInstalled = false;
 
+export interface HarnessOptions {
+  withWorker?: boolean;
+  /** Serve the workers' SDK metrics (ours included) here; only the first PulseCart of a test file installs them. */
+  workerMetricsPort?: number;
+}
+
 export async function startPulseCart(
   overrides: Partial<Config> = {},
-  { withWorker = true }: { withWorker?: boolean } = {},
+  { withWorker = true, workerMetricsPort }: HarnessOptions = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomUUID()}`;
   const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
   const logger = createLogger(config, 'test');
-  if (!runtimeInstalled) installRuntime(logger, { logLevel: 'WARN' });
+  const metricsAddress = workerMetricsPort === undefined ? undefined : `127.0.0.1:${workerMetricsPort}`;
+  if (!runtimeInstalled) installRuntime(logger, { logLevel: 'WARN', metricsAddress });
   runtimeInstalled = true;
   const pool = createPool(config, logger);
   const redis = createRedis(config);
@@ -84,7 +91,8 @@ export async function startPulseCart(
   const clients = { pool, redis, amqp, temporal, inventory };
   const services = createApiServices(config, clients, { logger, metrics });
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
-  const server: Server = app.listen(0);
+  // PORT is 0 (any free port) unless a test needs a known one, as behind nginx.
+  const server: Server = app.listen(config.PORT);
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -159,6 +167,7 @@ export async function startPulseCart(
         logger,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
+        deployment: deploymentOf(config),
       });
       worker = { worker: created, running: created.run(), connection };
     },

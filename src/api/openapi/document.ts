@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ApiKeyScope } from '../../api-keys/api-keys';
 import { ERRORS, type ErrorCode } from '../../domain/errors';
 import { apiKeyIdParam, createApiKeyBody } from '../routes/api-keys';
-import { ordersLimit, productsLimit } from '../routes/operator';
+import { ordersLimit, productsLimit, saleSeconds } from '../routes/operator';
 import { productPageQuery } from '../routes/products';
 import {
   createProductBody,
@@ -37,6 +37,7 @@ import {
   readinessResponse,
   recentOrderResponse,
   reconciliationResponse,
+  saleReportResponse,
 } from './responses';
 
 type Responses = Record<number, ResponseConfig>;
@@ -244,6 +245,19 @@ function register(registry: OpenAPIRegistry): void {
     summary: "Dump PulseCart's database now (pg_dump), as the daily schedule does, and keep the newest BACKUP_KEEP",
     security: bearer,
     responses: { 201: json(backupResponse, 'The new dump, and the old ones deleted'), ...refusals(...ADMIN) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/admin/products/{id}/sale',
+    operationId: 'saleReport',
+    tags: ['admin'],
+    summary: "A product's sale from its orders: revenue, units, sell-through time, orders and stock per second",
+    security: bearer,
+    request: { params: productPath, query: z.object({ seconds: saleSeconds }) },
+    responses: {
+      200: json(saleReportResponse, 'The sale'),
+      ...refusals('VALIDATION_FAILED', ...ADMIN, 'PRODUCT_NOT_FOUND'),
+    },
   });
   registry.registerPath({
     method: 'post',

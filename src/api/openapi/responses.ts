@@ -11,7 +11,7 @@ import { API_KEY_SCOPES } from '../../api-keys/api-keys';
 import type { Product } from '../../catalog/products';
 import { ERROR_CODES, ERRORS, type ErrorCode } from '../../domain/errors';
 import { FAILURE_REASONS, PURCHASE_STATUSES, REJECTION_REASONS } from '../../domain/purchase';
-import type { ProductStock, RecentOrder } from '../storefront/operator-types';
+import type { ProductStock, RecentOrder, SaleReport } from '../storefront/operator-types';
 
 const positiveId = z.number().int().positive();
 const trackingId = z.uuid().meta({ description: 'Also the Temporal workflow id, prefixed with `purchase-`' });
@@ -139,6 +139,34 @@ export const recentOrderResponse = z
   })
   .strict()
   .meta({ id: 'RecentOrder' }) satisfies z.ZodType<RecentOrder>;
+
+const count = z.number().int().nonnegative();
+
+export const saleReportResponse = z
+  .object({
+    productId: positiveId,
+    stock: count,
+    orders: count,
+    units: count,
+    revenue: z.number().nonnegative().meta({ description: 'Σ unit_price × quantity over the orders' }),
+    sellThroughSeconds: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .meta({ description: 'First order to last, once stock is 0; null while units remain' }),
+    timeline: z.array(
+      z
+        .object({
+          at: z.string().meta({ description: 'The second, ISO 8601' }),
+          orders: count,
+          units: count,
+          stock: z.number().int().meta({ description: 'Stock at the end of that second, from the orders after it' }),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .meta({ id: 'SaleReport' }) satisfies z.ZodType<SaleReport>;
 
 export const reconciliationResponse = z
   .object({

@@ -5,7 +5,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { AppError } from '../../domain/errors';
-import { workflowIdFor, type PurchaseOutcome, type PurchaseRequest } from '../../domain/purchase';
+import { workflowIdFor, type PurchaseOutcome, type PurchasePattern, type PurchaseRequest } from '../../domain/purchase';
 import { trackingIdFor } from '../../domain/tracking';
 import type { Inventory } from '../../inventory/inventory';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
@@ -40,7 +40,7 @@ export interface PurchaseServiceDeps {
   syncDeadlineMs: number;
 }
 
-export type Pattern = 'sync' | 'async';
+export type Pattern = PurchasePattern;
 
 /** What the buyer is told about a purchase at any time. */
 export type PurchaseView = Omit<PurchaseOutcome, 'orderId' | 'reason'> & Partial<PurchaseOutcome>;
@@ -118,7 +118,7 @@ export class PurchaseService {
   }
 
   private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
-    const { request, handle } = await this.place(order);
+    const { request, handle } = await this.place(pattern, order);
     const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
     if (pattern === 'async' || !handle) return pending;
     const record = await this.deps.outcomes
@@ -130,9 +130,10 @@ export class PurchaseService {
   }
 
   /** Steps 1 to 3. No handle: the workflow may exist but Temporal could not say; the buyer polls. */
-  private async place(order: PurchaseOrder): Promise<{ request: PurchaseRequest; handle?: Handle }> {
+  private async place(pattern: Pattern, order: PurchaseOrder): Promise<{ request: PurchaseRequest; handle?: Handle }> {
     const { userId, productId, quantity, idempotencyKey } = order;
-    const request: PurchaseRequest = { trackingId: trackingIdFor(userId, idempotencyKey), userId, productId, quantity };
+    const trackingId = trackingIdFor(userId, idempotencyKey);
+    const request: PurchaseRequest = { trackingId, userId, productId, quantity, pattern };
     if (idempotencyKey) {
       await this.deps.idempotencyKeys.check(request).catch((err) => {
         if (err instanceof AppError) throw err;

@@ -14,6 +14,8 @@ export interface OperatorRouteDeps {
 
 export const productsLimit = limitQuery(50, 200);
 export const ordersLimit = limitQuery(20, 100);
+/** Seconds with orders in a sale's timeline: ten minutes of a busy sale by default. */
+export const saleSeconds = limitQuery(600, 3600);
 
 /** Read-only JSON for the operator view, for administrators. */
 export function operatorRoutes({ report, authenticate, adminOrApiKey }: OperatorRouteDeps): Router {
@@ -26,6 +28,11 @@ export function operatorRoutes({ report, authenticate, adminOrApiKey }: Operator
   router.get('/products/:id/orders', adminOrApiKey('orders:read'), async (ctx) => {
     const id = parse(idParam, ctx.params.id);
     ctx.body = await report.recentOrders(id, parse(ordersLimit, ctx.query.limit));
+  });
+
+  router.get('/products/:id/sale', authenticate, requireAdmin, async (ctx) => {
+    const id = parse(idParam, ctx.params.id);
+    ctx.body = await report.sale(id, parse(saleSeconds, ctx.query.seconds));
   });
 
   return router;

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
+import { inTransaction } from '../../clients/postgres';
 import { AppError } from '../../domain/errors';
 import { workflowIdFor } from '../../domain/purchase';
 import type { Inventory } from '../../inventory/inventory';
-import type { ProductStock, RecentOrder } from './operator-types';
+import type { ProductStock, RecentOrder, SaleReport, SaleSecond } from './operator-types';
 
 export interface OperatorReportDeps {
   pool: Pool;
@@ -28,8 +29,7 @@ export class OperatorReport {
   }
 
   async recentOrders(productId: number, limit: number): Promise<RecentOrder[]> {
-    const product = await this.deps.pool.query('SELECT 1 FROM product WHERE id = $1', [productId]);
-    if (product.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND');
+    await this.stockOf(productId);
     const { rows } = await this.deps.pool.query<Omit<RecentOrder, 'workflowUrl'>>(
       `SELECT id AS "orderId", tracking_id AS "trackingId", user_id AS "userId", quantity, created_at AS "createdAt"
        FROM orders WHERE product_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
@@ -38,9 +38,64 @@ export class OperatorReport {
     return rows.map((row) => ({ ...row, workflowUrl: this.workflowUrl(row.trackingId) }));
   }
 
+  /**
+   * The sale of a product, all from its orders in one snapshot, so that the
+   * totals, the timeline and the stock agree. Sell-through time is what the
+   * workers' pulsecart_sell_through_seconds gauge is set to when the last unit
+   * sells (both measure first order to last order).
+   */
+  async sale(productId: number, seconds: number): Promise<SaleReport> {
+    return inTransaction(this.deps.pool, async (client) => {
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const stock = await this.stockOf(productId, client);
+      const totals = await client.query<{ orders: number; units: number; revenue: string; span: number | null }>(
+        `SELECT COUNT(*)::int AS orders, COALESCE(SUM(quantity), 0)::int AS units,
+                COALESCE(SUM(unit_price * quantity), 0)::text AS revenue,
+                EXTRACT(EPOCH FROM MAX(created_at) - MIN(created_at))::float8 AS span
+         FROM orders WHERE product_id = $1`,
+        [productId],
+      );
+      const perSecond = await client.query<Omit<SaleSecond, 'stock'>>(
+        `SELECT to_char(date_trunc('second', created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at,
+                COUNT(*)::int AS orders, SUM(quantity)::int AS units
+         FROM orders WHERE product_id = $1 GROUP BY 1 ORDER BY 1 DESC LIMIT $2`,
+        [productId, seconds],
+      );
+      const { orders, units, revenue, span } = totals.rows[0];
+      return {
+        productId,
+        stock,
+        orders,
+        units,
+        revenue: Number(revenue),
+        sellThroughSeconds: stock === 0 && span !== null ? span : null,
+        timeline: stockAfterEachSecond(stock, perSecond.rows),
+      };
+    });
+  }
+
+  private async stockOf(productId: number, db: Pick<Pool, 'query'> = this.deps.pool): Promise<number> {
+    const product = await db.query<{ stock: number }>('SELECT stock_quantity AS stock FROM product WHERE id = $1', [
+      productId,
+    ]);
+    if (product.rowCount === 0) throw new AppError('PRODUCT_NOT_FOUND');
+    return product.rows[0].stock;
+  }
+
   private workflowUrl(trackingId: string): string {
     const { temporalUiUrl, namespace } = this.deps;
     const base = temporalUiUrl.replace(/\/+$/, '');
     return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${workflowIdFor(trackingId)}`;
   }
+}
+
+/** Newest first in, oldest first out: walking back in time, each second's units go back on the stock. */
+function stockAfterEachSecond(stockNow: number, newestFirst: Omit<SaleSecond, 'stock'>[]): SaleSecond[] {
+  let stock = stockNow;
+  const timeline = newestFirst.map((second) => {
+    const point = { ...second, stock };
+    stock += second.units;
+    return point;
+  });
+  return timeline.reverse();
 }

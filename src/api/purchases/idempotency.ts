@@ -20,12 +20,16 @@ export class IdempotencyKeys {
     private readonly ttlSeconds: number,
   ) {}
 
-  /** Throws 422 IDEMPOTENCY_KEY_REUSED when the key is known to belong to another request. */
-  async check(request: RequestBody): Promise<void> {
+  /**
+   * Throws 422 IDEMPOTENCY_KEY_REUSED when the key is known to belong to another request; resolves with whether
+   * the key is known at all (false: a new key, or one whose purchase Redis forgot and that has no order yet).
+   */
+  async check(request: RequestBody): Promise<boolean> {
     // Redis out of reach: PostgreSQL answers here, and the admission gate after this says 503.
     const cached = await this.redis.get(keyOf(request)).catch(() => null);
     const known = cached ?? (await this.orderedBody(request.trackingId));
     if (known !== undefined && known !== bodyOf(request)) throw rejection('IDEMPOTENCY_KEY_REUSED');
+    return known !== undefined;
   }
 
   /** Whether Redis knows the key (a repeat), without asking PostgreSQL: for the crowd's cheap path. */

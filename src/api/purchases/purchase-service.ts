@@ -134,13 +134,18 @@ export class PurchaseService {
     const { userId, productId, quantity, idempotencyKey } = order;
     const trackingId = trackingIdFor(userId, idempotencyKey);
     const request: PurchaseRequest = { trackingId, userId, productId, quantity, pattern };
-    if (idempotencyKey) {
-      await this.deps.idempotencyKeys.check(request).catch((err) => {
+    const keyKnown =
+      idempotencyKey === undefined ||
+      (await this.deps.idempotencyKeys.check(request).catch((err) => {
         if (err instanceof AppError) throw err;
         throw new AppError('TEMPORARILY_UNAVAILABLE', { cause: err });
-      });
-    }
-    const admission = await this.deps.gate.admit(request);
+      }));
+    const admission = await this.deps.gate.admit(request).catch(async (err) => {
+      // The gate refused a key neither Redis nor PostgreSQL knows: if its workflow exists (a purchase still in
+      // flight when Redis lost the key), that workflow's memo says whether this is another body.
+      if (!keyKnown) await this.refuseIfKeyUsedElsewhere(request);
+      throw err;
+    });
     // Without it, status reads of this purchase ask Temporal: worth a warning, not a refusal.
     await this.deps.outcomes
       .pending(request)
@@ -210,16 +215,28 @@ export class PurchaseService {
     const description = await handle.describe().catch((err) => {
       throw temporalUnavailable(err, request.trackingId);
     });
-    const memo = (description.memo ?? {}) as PurchaseMemo;
-    const sameRequest = memo.productId === request.productId && memo.quantity === request.quantity;
-    if (admission === 'RESERVED' && (!sameRequest || description.status.name !== 'RUNNING')) {
-      await this.giveBack(request);
+    const another = await this.startedForAnother(request, description);
+    if (admission === 'RESERVED' && (another || description.status.name !== 'RUNNING')) await this.giveBack(request);
+    if (another) throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
+  }
+
+  /** 422 when this tracking id's workflow exists for another request; anything else, including no answer, passes. */
+  private async refuseIfKeyUsedElsewhere(request: PurchaseRequest): Promise<void> {
+    const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(request.trackingId));
+    const description = await handle.describe().catch(() => undefined);
+    if (description && (await this.startedForAnother(request, description))) {
+      throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
     }
-    if (sameRequest) return;
+  }
+
+  /** Whether the key's workflow was started for another request; if so, Redis learns that request again. */
+  private async startedForAnother(request: PurchaseRequest, description: { memo?: unknown }): Promise<boolean> {
+    const memo = (description.memo ?? {}) as PurchaseMemo;
+    if (memo.productId === request.productId && memo.quantity === request.quantity) return false;
     if (memo.productId !== undefined && memo.quantity !== undefined) {
       await this.rememberKey({ trackingId: request.trackingId, productId: memo.productId, quantity: memo.quantity });
     }
-    throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
+    return true;
   }
 
   /** Best effort: the workflow's memo stays the truth when Redis cannot take it. */

@@ -75,6 +75,8 @@ describe('payload encryption', () => {
     const token = await harness.token(userId);
     const bought = await harness.request('POST', '/api/v1/sync/purchase', { token, body: { productId, quantity: 1 } });
     expect(bought.status).toBe(200);
+    // The buyer hears CONFIRMED once the order is committed; the workflow's last task (its result) lands just after.
+    await harness.temporal.workflow.getHandle(`purchase-${bought.body.trackingId}`).result();
     return { ...bought.body, token };
   }
 

@@ -1,7 +1,7 @@
 /** The operator view at `/operator`: stock on both sides of the gate, the sale of a product live, and its purchases. */
 import { asFailure, callApi } from './api';
 import { byId, el, say } from './dom';
-import type { ProductStock, RecentOrder, SaleReport } from '../src/api/storefront/operator-types';
+import type { ProductStock, RecentOrder, SaleReport } from '../src/api/operator/operator-types';
 import { explain } from './messages';
 import { SaleChart } from './sale-chart';
 import { bindTokenForm } from './token';

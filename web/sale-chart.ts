@@ -15,7 +15,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import type { SaleReport } from '../src/api/storefront/operator-types';
+import type { SaleReport } from '../src/api/operator/operator-types';
 
 Chart.register(BarController, BarElement, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 

@@ -15,6 +15,8 @@ export interface BuyerContext {
   /** The purchase body, serialized once. */
   purchaseJson: string;
   pollMs: number;
+  /** Seconds each status read may wait on the server (`?wait=`); 0 polls every pollMs instead. */
+  waitS: number;
 }
 
 /** How long after the first click the second one comes. */
@@ -38,10 +40,11 @@ interface Settled {
 /** The answer that settled the purchase, or undefined if it was still pending at the poll deadline. */
 async function pollUntilSettled(ctx: BuyerContext, who: Identity, trackingId: string): Promise<Reply | undefined> {
   const deadline = ctx.recorder.now() + POLL_TIMEOUT_MS;
+  const path = `/api/v1/purchases/${trackingId}${ctx.waitS > 0 ? `?wait=${ctx.waitS}` : ''}`;
   while (ctx.recorder.now() < deadline) {
-    await sleep(ctx.pollMs);
+    if (ctx.waitS === 0) await sleep(ctx.pollMs);
     const sentAt = ctx.recorder.now();
-    const reply = await ctx.client.call('GET', `/api/v1/purchases/${trackingId}`, {
+    const reply = await ctx.client.call('GET', path, {
       token: who.token,
       headers: { 'x-forwarded-for': who.address },
     });

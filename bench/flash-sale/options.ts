@@ -28,6 +28,7 @@ export interface SaleOptions {
   /** Keep-alive connections from the simulator to the API. */
   connections: number;
   pollMs: number;
+  waitS: number;
   /** How often PostgreSQL and Redis stock is sampled. */
   sampleMs: number;
   seed: number;
@@ -51,7 +52,11 @@ const FLAGS: Record<string, [string, string]> = {
   twice: ['0.05', 'share of buyers who buy again after their first purchase settles'],
   sse: ['100', 'SSE subscribers on GET /api/v1/stock/stream (0: none)'],
   connections: ['2048', 'keep-alive connections to the API (a sync buyer holds one while its workflow runs)'],
-  'poll-ms': ['500', 'how often a buyer polls a pending purchase (the storefront polls every 500 ms)'],
+  'wait-s': [
+    '20',
+    'seconds a status read waits on the server for the purchase to end, as the storefront asks (0: poll)',
+  ],
+  'poll-ms': ['500', 'with --wait-s 0: how often a buyer polls a pending purchase'],
   'sample-ms': ['100', 'how often PostgreSQL and Redis stock is sampled'],
   seed: ['1', 'seed of the buyers plan (same seed, same sale)'],
   'log-level': ['info', 'LOG_LEVEL of spawned processes'],
@@ -86,6 +91,7 @@ export function readSaleOptions(values: Record<string, string | boolean | undefi
     sseSubscribers: nonNegativeInteger('sse', value('sse')),
     connections: positiveInteger('connections', value('connections')),
     pollMs: positiveInteger('poll-ms', value('poll-ms')),
+    waitS: nonNegativeInteger('wait-s', value('wait-s')),
     sampleMs: positiveInteger('sample-ms', value('sample-ms')),
     seed: nonNegativeInteger('seed', value('seed')),
     logLevel: value('log-level'),

@@ -117,6 +117,7 @@ async function play(stage: Stage, crowd: Crowd): Promise<Played> {
     recorder,
     purchaseJson: JSON.stringify({ productId: crowd.productId, quantity: 1 }),
     pollMs: options.pollMs,
+    waitS: options.waitS,
   };
   await playArrivals(crowd.plans, now, (i) =>
     runBuyer(ctx, crowd.plans[i], { token: crowd.tokens[i], address: buyerAddress(i) }),

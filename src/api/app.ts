@@ -37,7 +37,7 @@ import { operatorRoutes } from './routes/operator';
 import { productRoutes } from './routes/products';
 import { purchaseRoutes } from './routes/purchases';
 import { reconciliationRoutes } from './routes/reconciliation';
-import { OperatorReport } from './storefront/operator-report';
+import { OperatorReport } from './operator/operator-report';
 import { storefrontRoutes } from './storefront/pages';
 import { stockStreamRoutes } from './stream/stock-stream-route';
 import type { StockStreams } from './stream/stock-streams';

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { workflowIdFor, type PurchaseOutcome, type PurchaseRequest } from '../../src/domain/purchase';
 import { productKeys } from '../../src/inventory/inventory';
 import { PURCHASE_WORKFLOW } from '../../src/workflows/shared';
+import { payloadCodec } from '../../src/codec/encryption-codec';
 import { ensureEnvironment } from '../../tools/setup';
 import { startPulseCart, type Harness } from '../support/harness';
 import { historyToJSON } from './history-json';
@@ -69,10 +70,29 @@ async function record(h: Harness, name: (typeof HISTORIES)[number]): Promise<voi
   const took = Object.entries(expected).filter(([key, value]) => outcome[key as keyof PurchaseOutcome] !== value);
   if (took.length > 0) throw new Error(`${name}: the purchase ended otherwise: ${JSON.stringify(outcome)}`);
   const file = path.join(__dirname, `${name}.json`);
-  writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+  // Stored decrypted: the replay must not depend on this machine's payload keys (a fresh clone has others).
+  writeFileSync(file, historyToJSON(await decrypted(h, await handle.fetchHistory())));
   console.log(
     `recorded ${path.relative(process.cwd(), file)} (${outcome.status}${outcome.reason ? ` ${outcome.reason}` : ''})`,
   );
+}
+
+type Payload = Parameters<ReturnType<typeof payloadCodec>['decode']>[0][number];
+
+/** The history with every payload in it decoded by the purchase's codec (a payload is whatever has `metadata`). */
+async function decrypted<T>(h: Harness, history: T): Promise<T> {
+  const codec = payloadCodec(h.config);
+  const walk = async (node: unknown): Promise<void> => {
+    if (!node || typeof node !== 'object') return;
+    // Arrays too: their entries are indexed the same way.
+    for (const [key, value] of Object.entries(node)) {
+      if (value && typeof value === 'object' && 'metadata' in value && 'data' in value) {
+        [(node as Record<string, Payload>)[key]] = await codec.decode([value as Payload]);
+      } else await walk(value);
+    }
+  };
+  await walk(history);
+  return history;
 }
 
 async function run(): Promise<void> {

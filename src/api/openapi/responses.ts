@@ -11,7 +11,7 @@ import { API_KEY_SCOPES } from '../../api-keys/api-keys';
 import type { Product } from '../../catalog/products';
 import { ERROR_CODES, ERRORS, type ErrorCode } from '../../domain/errors';
 import { FAILURE_REASONS, PURCHASE_STATUSES, REJECTION_REASONS } from '../../domain/purchase';
-import type { ProductStock, RecentOrder, SaleReport } from '../storefront/operator-types';
+import type { ProductStock, RecentOrder, SaleReport } from '../operator/operator-types';
 
 const positiveId = z.number().int().positive();
 const trackingId = z.uuid().meta({ description: 'Also the Temporal workflow id, prefixed with `purchase-`' });

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AdminOrApiKey } from '../middleware/api-key-auth';
 import { requireAdmin } from '../middleware/auth';
-import type { OperatorReport } from '../storefront/operator-report';
+import type { OperatorReport } from '../operator/operator-report';
 import { idParam, limitQuery, parse } from '../validation';
 
 export interface OperatorRouteDeps {

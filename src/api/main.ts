@@ -41,14 +41,16 @@ async function run(): Promise<void> {
   async function shutdown(signal: NodeJS.Signals): Promise<number> {
     logger.info({ signal, requestsInFlight: drain.requestsInFlight }, 'api shutting down');
     // Stock streams never end by themselves: end them, and stop consuming, while requests drain.
-    const [drained] = await Promise.all([
-      drain.drain(config.SHUTDOWN_GRACE_MS),
-      fanOut.close(),
-      services.outcomes.close(),
-    ]);
+    const [drained] = await Promise.all([drain.drain(config.SHUTDOWN_GRACE_MS), fanOut.close()]);
     if (!drained)
       logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'requests still in flight at the deadline were cut');
-    await Promise.allSettled([temporal.connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
+    await Promise.allSettled([
+      services.outcomes.close(),
+      temporal.connection.close(),
+      amqp.connection.close(),
+      pool.end(),
+      redis.quit(),
+    ]);
     logger.info({ drained }, 'api stopped');
     return drained ? 0 : 1;
   }

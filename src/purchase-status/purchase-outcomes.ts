@@ -83,9 +83,8 @@ export class PurchaseOutcomes {
     }
   }
 
-  /** Ends the subscription (shutdown); buyers still waiting are let go. */
+  /** Ends the subscription, once the requests that wait on it have been answered (shutdown drains them first). */
   async close(): Promise<void> {
-    for (const waiting of this.waiters.values()) for (const done of waiting) done();
     await this.subscriber?.quit();
   }
 

@@ -217,7 +217,7 @@ export class PurchaseService {
     });
     const another = await this.startedForAnother(request, description);
     if (admission === 'RESERVED' && (another || description.status.name !== 'RUNNING')) await this.giveBack(request);
-    if (another) throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
+    if (another) throw rejection('IDEMPOTENCY_KEY_REUSED');
   }
 
   /** 422 when this tracking id's workflow exists for another request; anything else, including no answer, passes. */
@@ -225,7 +225,7 @@ export class PurchaseService {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(request.trackingId));
     const description = await handle.describe().catch(() => undefined);
     if (description && (await this.startedForAnother(request, description))) {
-      throw rejection('IDEMPOTENCY_KEY_REUSED', { trackingId: request.trackingId });
+      throw rejection('IDEMPOTENCY_KEY_REUSED');
     }
   }
 

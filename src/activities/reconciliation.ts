@@ -135,10 +135,10 @@ export function createReconciliationActivities({ pool, inventory, temporal, broa
       )
       .withTags({ productId: String(productId) })
       .set(drift.drift);
-    if (drift.drift !== 0) {
-      announce(productId, drift);
-      log.warn('stock drift repaired', { productId, ...drift });
-    }
+    // Every run says the stock, repaired or not: an event a worker held back when it died (the publisher
+    // coalesces) is then made good within one reconciliation period.
+    announce(productId, drift);
+    if (drift.drift !== 0) log.warn('stock drift repaired', { productId, ...drift });
     return { productId, action: 'RECONCILED', drift: drift.drift, available: drift.available, orphansReleased: 0 };
   }
 

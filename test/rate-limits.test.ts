@@ -21,6 +21,8 @@ describe('purchase rate limits', () => {
       RATE_LIMIT_USER_DURATION_S: 60,
       RATE_LIMIT_IP_POINTS: 5,
       RATE_LIMIT_IP_DURATION_S: 60,
+      RATE_LIMIT_STATUS_POINTS: 4,
+      RATE_LIMIT_STATUS_DURATION_S: 60,
       // Each test comes "from" an address of its own, so that tests do not share a count.
       TRUST_PROXY: true,
     });
@@ -74,6 +76,24 @@ describe('purchase rate limits', () => {
 
     expect(statuses).toEqual([202, 202, 202, 202, 202]);
     expect([withToken.status, withoutToken.status]).toEqual([429, 429]);
+  });
+
+  it('when a buyer reads a status past the status budget, then 429 with Retry-After, on a count apart from purchases', async () => {
+    const buyer = h.buyer();
+    const token = await h.token(buyer);
+    const from = address();
+    const bought = await attempt(token, from);
+    expect(bought.status).toBe(202);
+    const read = () =>
+      h.request('GET', `/api/v1/purchases/${bought.body.trackingId}`, { token, headers: { 'x-forwarded-for': from } });
+
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await read()).status);
+
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    expect(Number((await read()).headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The purchase budget is untouched by the reads: the buyer still has two attempts of three.
+    expect((await attempt(token, from)).status).toBe(202);
   });
 
   it('when a client writes its own X-Forwarded-For entries, then only the one our proxy appended counts', async () => {

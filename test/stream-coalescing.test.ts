@@ -98,4 +98,26 @@ describe('coalescing stock events per product', () => {
     await publisher.close();
     expect(logged).toEqual([expect.objectContaining({ msg: 'stock event not published', version: 1 })]);
   });
+
+  it('when the broker refuses an event, then the same value offered again within the interval still goes out', async () => {
+    const target = recordingPublisher();
+    let refuse = true;
+    const refusingOnce = {
+      async publish(e: StockEvent) {
+        if (refuse) {
+          refuse = false;
+          throw new Error('channel closed');
+        }
+        await target.publish(e);
+      },
+    };
+    const publisher = new CoalescingPublisher(refusingOnce, { intervalMs: INTERVAL_MS, logger });
+    publisher.offer(event(1, 7));
+    await sleep(0);
+    // Reconciliation says the stock again, same version: it must not be taken for the event already out.
+    expect(publisher.offer(event(1, 7))).toBe('coalesced');
+    await sleep(INTERVAL_MS * 2);
+    expect(target.published.map((p) => p.event.version)).toEqual([7]);
+    await publisher.close();
+  });
 });

@@ -71,8 +71,21 @@ export class CoalescingPublisher {
   private send(event: StockEvent): void {
     const publishing = this.publisher
       .publish(event)
-      .catch((err) => this.options.logger.warn({ err, ...event }, 'stock event not published'))
+      .catch((err) => {
+        this.options.logger.warn({ err, ...event }, 'stock event not published');
+        this.forgetPublished(event);
+      })
       .finally(() => this.inFlight.delete(publishing));
     this.inFlight.add(publishing);
+  }
+
+  /**
+   * The broker did not take it: the window must not count it as out, or the
+   * same value offered again (a reconciliation says the stock every run) would
+   * be taken for a repeat and dropped.
+   */
+  private forgetPublished(event: StockEvent): void {
+    const window = this.windows.get(event.productId);
+    if (window?.publishedVersion === event.version) window.publishedVersion = -1;
   }
 }

@@ -72,6 +72,11 @@ values = ["${productId}"]
 "path.id" = { dictionary = "target-text", probability = 0.5 }
 "query.productId" = { dictionary = "target-text", probability = 0.5 }
 
+# Its defaults plus 422: a schema-valid purchase whose Idempotency-Key was first used with another body is
+# refused by design (IETF Idempotency-Key draft); the fuzzer draws keys from a small space, so it reuses them.
+[checks.positive_data_acceptance]
+expected-statuses = ["2XX", "3XX", 401, 403, 404, 409, 422, 429, "5XX"]
+
 # Its defaults plus 413: a body over the 16 kB limit is refused before it is read, and rightly.
 [checks.negative_data_rejection]
 expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5XX"]

@@ -141,7 +141,8 @@ function tail(name: keyof typeof ENTRY_POINTS): string {
 
 /** Starts the image's entry points from the build, as the runtime stage would, and waits until they serve. */
 async function serve(out: string, stages: Stage[]): Promise<void> {
-  const config = loadConfig();
+  // The image check signs nothing itself: the processes it starts get secrets of their own below.
+  const config = loadConfig(process.env, { needsSecret: false });
   const { temporalAddress } = await ensureEnvironment([config.DATABASE_URL]);
   const port = await freePort();
   const taskQueue = `image-check-${randomUUID().slice(0, 8)}`;

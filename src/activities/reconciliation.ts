@@ -34,8 +34,9 @@ export interface ProductReconciliation {
 const ORPHAN_GRACE_MS = 60_000;
 
 export function createReconciliationActivities({ pool, inventory, temporal, broadcast }: ReconciliationDeps) {
-  const announce = (productId: number, snapshot: StockSnapshot) =>
-    broadcast({ productId, ...snapshot, ts: Date.now() });
+  // Only the event's fields: consumers refuse a stock event with any other (its schema is strict).
+  const announce = (productId: number, { available, version }: StockSnapshot) =>
+    broadcast({ productId, available, version, ts: Date.now() });
 
   /** Reads in one REPEATABLE READ snapshot, so that everything read agrees. */
   const inSnapshot = <T>(work: (client: PoolClient) => Promise<T>) =>

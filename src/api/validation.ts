@@ -23,7 +23,7 @@ export const idParam = z
 export function limitQuery(fallback: number, max: number) {
   return z
     .string()
-    .regex(/^[0-9]{1,4}$/, 'must be a positive integer')
+    .regex(/^[1-9][0-9]{0,3}$/, 'must be a positive integer')
     .transform(Number)
     .pipe(z.number().int().min(1).max(max))
     .default(fallback);

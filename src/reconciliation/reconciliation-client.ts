@@ -5,6 +5,9 @@ import type { ProductReconciliation } from '../activities/reconciliation';
 import type { reconcileStock } from '../workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../workflows/shared';
 
+/** A requested reconciliation takes seconds; one still running after this is given up, and the next request starts anew. */
+const RECONCILE_REQUEST_TIMEOUT = '5 minutes';
+
 export class ReconciliationClient {
   private readonly taskQueue: string;
 
@@ -57,6 +60,8 @@ export class ReconciliationClient {
       taskQueue: this.taskQueue,
       workflowId: `reconcile-product-${productId}`,
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // Joining a run that can never finish (its task queue lost its workers) must not block rebuilds for good.
+      workflowExecutionTimeout: RECONCILE_REQUEST_TIMEOUT,
       args: [{ productIds: [productId] }],
     });
   }

@@ -1,5 +1,5 @@
 import type { Amqp } from '../../src/clients/amqp';
-import { STOCK_EXCHANGE, stockRoutingKey, type StockEvent } from '../../src/stock-events/topology';
+import { STOCK_EXCHANGE, stockEventSchema, stockRoutingKey, type StockEvent } from '../../src/stock-events/topology';
 
 /** A stock subscriber on RabbitMQ, as the API's fan-out sees the events: it keeps the newest. */
 export class StockWatcher {
@@ -19,14 +19,18 @@ export class StockWatcher {
     const watcher = new StockWatcher(amqp, queue);
     const { consumerTag } = await amqp.channel.consume(
       queue,
-      (message) => message && watcher.see(JSON.parse(message.content.toString()) as StockEvent),
+      (message) => message && watcher.see(JSON.parse(message.content.toString())),
       { noAck: true },
     );
     watcher.consumerTag = consumerTag;
     return watcher;
   }
 
-  private see(event: StockEvent): void {
+  /** As the API's consumer does, an event off the schema is not a stock event: it is dropped. */
+  private see(message: unknown): void {
+    const parsed = stockEventSchema.safeParse(message);
+    if (!parsed.success) return;
+    const event = parsed.data;
     this.received += 1;
     if (!this.latest || event.version > this.latest.version) this.latest = event;
   }

@@ -6,9 +6,9 @@
  * ends), checks DESIGN.md's invariants and the model (./model.ts), and then
  * drains the product with fresh buyers (invariant 7) and checks again.
  */
-import type { Config } from '../../src/config';
 import { checkSaleInvariants, isTerminal } from '../../tools/lib/invariants';
 import { sleep } from '../../tools/lib/wait';
+import { loadConfig, type Config } from '../../src/config';
 import { startPulseCart, type Harness } from '../support/harness';
 import { startWorkerProcess, type RunningProcess } from '../support/processes';
 import { SseSubscriber } from '../../tools/lib/sse-subscriber';
@@ -54,9 +54,19 @@ export interface TortureBench {
   worker: WorkerProcess;
 }
 
+/** Redis losing its data is FLUSHDB here: on a database of its own, so that it never wipes what other suites hold. */
+const OWN_REDIS_DATABASE = 15;
+
+function ownRedisDatabase(url: string): string {
+  const own = new URL(url);
+  own.pathname = `/${OWN_REDIS_DATABASE}`;
+  return own.toString();
+}
+
 export async function openBench(): Promise<TortureBench> {
   // A short sync deadline: a purchase caught by a dead worker answers 202 soon.
-  const h = await startPulseCart({ SYNC_DEADLINE_MS: 2000 }, { withWorker: false });
+  const REDIS_URL = ownRedisDatabase(loadConfig().REDIS_URL);
+  const h = await startPulseCart({ SYNC_DEADLINE_MS: 2000, REDIS_URL }, { withWorker: false });
   const worker = new WorkerProcess(h.config);
   await worker.ensureRunning();
   return { h, worker };

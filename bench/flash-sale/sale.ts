@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/clients/redis';
 import type { Pool } from 'pg';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
@@ -54,7 +54,7 @@ interface Stage {
   client: JsonClient;
   admin: AdminApi;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   temporal: Client;
 }
 

@@ -1,5 +1,5 @@
 /** Samples a product's stock straight from PostgreSQL (the truth) and Redis (the gate) while the sale runs. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/clients/redis';
 import type { Pool } from 'pg';
 import { productKeys } from '../../src/inventory/inventory';
 
@@ -19,7 +19,7 @@ export class StockSampler {
 
   constructor(
     private readonly pool: Pool,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly productId: number,
     private readonly now: () => number,
   ) {}

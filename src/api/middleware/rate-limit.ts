@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../clients/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../config';
 import { AppError } from '../../domain/errors';
@@ -27,7 +27,7 @@ export interface PurchaseRateLimits {
 }
 
 /** Fixed windows counted in Redis, so that every API replica shares one count per buyer and per address. */
-export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger: Logger): PurchaseRateLimits {
+export function purchaseRateLimits(redis: RedisClient, config: RateLimitConfig, logger: Logger): PurchaseRateLimits {
   const limiter = (scope: string, points: number, durationS: number) =>
     new RateLimiterRedis({
       storeClient: redis,

@@ -11,7 +11,7 @@
 # What runs, and the variables that move it (defaults: issue 12's ports):
 #   Redis Cluster  3 primaries + 3 replicas of Debian's redis-server, 127.0.0.1:7000-7005
 #                  (CLUSTER_REDIS_PORT=7000), append-only as in compose
-#   RabbitMQ       3 clustered nodes pulsecart-1..3@<host> of Debian's rabbitmq-server, AMQP on
+#   RabbitMQ       3 clustered nodes pulsecart-1..3@<host> (CLUSTER_RABBITMQ_NAME=pulsecart) of Debian's rabbitmq-server, AMQP on
 #                  5673-5675 (CLUSTER_AMQP_PORT=5673), Erlang distribution 25673-25675; the
 #                  dead-letter queue is a quorum queue
 #   Temporal       Temporal Server v1.29.1 on PostgreSQL (databases temporal_cluster and
@@ -40,6 +40,7 @@ REDIS_NODE_TIMEOUT_MS=${CLUSTER_REDIS_NODE_TIMEOUT_MS:-3000}
 
 RABBIT_NODES=3
 AMQP_PORT=${CLUSTER_AMQP_PORT:-5673}
+RABBIT_NAME=${CLUSTER_RABBITMQ_NAME:-pulsecart}
 RABBIT_HOST=$(hostname -s)
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 
@@ -180,8 +181,8 @@ stop_redis() {
 # --- RabbitMQ cluster -------------------------------------------------------------------------
 
 RABBIT_DIR=$RUN_DIR/rabbitmq
-rabbit_node() { echo "pulsecart-$1@$RABBIT_HOST"; }
-rabbit_pid_file() { echo "$RABBIT_DIR/pulsecart-$1.pid"; }
+rabbit_node() { echo "$RABBIT_NAME-$1@$RABBIT_HOST"; }
+rabbit_pid_file() { echo "$RABBIT_DIR/$RABBIT_NAME-$1.pid"; }
 rabbit_alive() { alive "$(rabbit_pid_file "$1")" "-home $RABBIT_DIR "; }
 # The cookie the nodes share is in RABBIT_DIR (HOME), not in root's or the system broker's home.
 rabbitmqctl() { HOME=$RABBIT_DIR "$RABBIT_BIN/rabbitmqctl" "$@"; }
@@ -209,7 +210,7 @@ start_rabbit_node() {
     RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_DIR/enabled_plugins" RABBITMQ_CONFIG_FILE="$RABBIT_DIR/rabbitmq.conf" \
     RABBITMQ_ADVANCED_CONFIG_FILE="$RABBIT_DIR/advanced.config" RABBITMQ_CONF_ENV_FILE="$RABBIT_DIR/rabbitmq-env.conf" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='+S 2:2 +sbwt none +sbwtdcpu none +sbwtdio none' \
-    "$RABBIT_BIN/rabbitmq-server" >>"$RABBIT_DIR/pulsecart-$i.log" 2>&1) &
+    "$RABBIT_BIN/rabbitmq-server" >>"$RABBIT_DIR/$RABBIT_NAME-$i.log" 2>&1) &
 }
 
 rabbit_joined() { rabbitmqctl -n "$(rabbit_node "$1")" cluster_status --formatter json | grep -q "\"$(rabbit_node 1)\""; }

@@ -33,6 +33,8 @@ export interface SaleRun {
   productId: number;
   /** Ms to sign every buyer's token before the sale opens. */
   tokensMs: number;
+  /** When the sale opened: the time zero of every sample. */
+  openedAt: Date;
   /** From the sale opening to the last buyer settled. */
   wallMs: number;
   recorder: SaleRecorder;
@@ -68,7 +70,7 @@ interface Crowd {
   startedBefore?: number;
 }
 
-type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs'> & { openedAt: Date };
+type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs' | 'openedAt'>;
 
 async function gatherCrowd({ options, admin }: Stage): Promise<Crowd> {
   const runId = randomUUID().slice(0, 8);

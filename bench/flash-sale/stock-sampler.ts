@@ -24,8 +24,9 @@ export class StockSampler {
     private readonly now: () => number,
   ) {}
 
+  /** A tick that PostgreSQL or Redis cannot answer (a fault under test) is skipped; the next one samples again. */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.sample(), intervalMs);
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), intervalMs);
   }
 
   async stop(): Promise<void> {

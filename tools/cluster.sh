@@ -29,7 +29,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUN_DIR=${CLUSTER_DIR:-$ROOT/.data/cluster}
+# Absolute: redis-server opens its log after moving into its --dir.
+RUN_DIR=$(realpath -m "${CLUSTER_DIR:-$ROOT/.data/cluster}")
 WAIT_SECONDS=${CLUSTER_WAIT_SECONDS:-180}
 STOP_SECONDS=30
 

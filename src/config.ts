@@ -4,6 +4,19 @@ import { z } from 'zod';
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
+/** A comma-separated list, empty by default; blanks around entries are ignored. */
+const commaSeparated = (item: z.ZodString) =>
+  z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
 /** HS256 keys shorter than the hash are weak (RFC 7518 §3.2); what counts is the key's bytes, not its characters. */
 const MIN_SECRET_BYTES = 32;
 /** Said when neither JWT_SECRET nor JWT_JWKS_URL is set. */
@@ -46,8 +59,23 @@ const schema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
     /** Redis, the hot stock counter and reservations. */
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /**
+     * A Redis Cluster instead: some of its nodes as comma-separated host:port (ioredis finds the others); empty by
+     * default. Set, REDIS_URL is not used; keys are hash-tagged per product, so each script runs on one node.
+     */
+    REDIS_CLUSTER_NODES: commaSeparated(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')),
     /** RabbitMQ, for stock broadcasts. */
     AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
+    /**
+     * A RabbitMQ cluster instead: every node's amqp:// URL, comma-separated; empty by default. Set, AMQP_URL is not
+     * used: connections go to the first node that answers and move to the next when it goes away.
+     */
+    AMQP_CLUSTER_URLS: commaSeparated(z.string().url()),
+    /**
+     * Type of the dead-letter queue, fixed when the broker first creates it: `quorum` on a RabbitMQ cluster, so
+     * that dead letters survive the loss of a node; `classic` (the default) keeps what single brokers already hold.
+     */
+    AMQP_DEAD_LETTER_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
     /** host:port of the Temporal frontend. Unset, `npm start` runs the embedded dev server on 127.0.0.1:7233. */
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -121,16 +149,7 @@ const schema = z
     /** Behind a reverse proxy (nginx in docker-compose): the client address is the last X-Forwarded-For entry. */
     TRUST_PROXY: z.stringbool().default(false),
     /** Browser origins (scheme://host[:port]) allowed to call the API cross-origin, comma-separated; none by default. */
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((list) =>
-        list
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().url())),
+    CORS_ORIGINS: commaSeparated(z.string().url()),
     /** How long the sync endpoint waits for a purchase before answering 202. */
     SYNC_DEADLINE_MS: z.coerce.number().int().positive().default(5000),
     /** How long the API trusts its own "sold out" flag before asking Redis again. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/clients/redis';
 import { createRedis } from '../src/clients/redis';
 import { loadConfig } from '../src/config';
 import { Inventory, productKeys } from '../src/inventory/inventory';
 
 /** The Redis gate on its own: the Lua scripts against a real Redis. */
 describe('inventory', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let inventory: Inventory;
   // Far above the ids PostgreSQL hands out, so no sale test shares these keys.
   let productId = 9_000_000_000 + Math.floor(Math.random() * 1_000_000);

@@ -22,8 +22,10 @@
 #                                                       0 rolls back, 100 completes. Kept until stop.
 #
 # API i listens on 127.0.0.1:(3100+i), worker i serves its metrics on
-# 9464+i, nginx listens on https://127.0.0.1:8080 (SCALE_OUT_API_BASE_PORT=3100 and
-# SCALE_OUT_LISTEN change the API ports and nginx's). NGINX_CONF=least-conn.conf
+# 9464+i, nginx listens on https://127.0.0.1:8080 (SCALE_OUT_API_BASE_PORT=3100,
+# SCALE_OUT_WORKER_METRICS_BASE_PORT=9464 and SCALE_OUT_LISTEN change them).
+# SCALE_OUT_RECONCILE_SCHEDULE=true gives worker 1, and it alone, the minute
+# reconciliation schedule (a topology of its own, as tools/cluster.sh runs). NGINX_CONF=least-conn.conf
 # picks least-connections balancing, as in docker compose. The processes run on the
 # task queue scale-out (TEMPORAL_TASK_QUEUE), so that a dev `npm start` worker
 # takes none of their workflows. Logs and pid files: .data/scale-out/ (SCALE_OUT_DIR).
@@ -41,6 +43,7 @@ API_BASE_PORT=${SCALE_OUT_API_BASE_PORT:-3100}
 WORKER_BASE_METRICS_PORT=${SCALE_OUT_WORKER_METRICS_BASE_PORT:-9464}
 PROMETHEUS_LISTEN=${SCALE_OUT_PROMETHEUS_LISTEN:-127.0.0.1:9090}
 RABBITMQ_METRICS=127.0.0.1:15692
+RECONCILE_ON_FIRST_WORKER=${SCALE_OUT_RECONCILE_SCHEDULE:-false}
 WAIT_SECONDS=${SCALE_OUT_WAIT_SECONDS:-120}
 STOP_SECONDS=30
 
@@ -298,10 +301,12 @@ alive_and() { # name, command...
 worker_polls() { curl -fsS "http://127.0.0.1:$1/metrics" | grep -q '^temporal_num_pollers{.*poller_type="workflow_task"'; }
 
 start_processes() {
-  local i port
+  local i port reconcile
   for ((i = 1; i <= workers; i++)); do
-    # Their own task queue: the reconciliation schedule stays with the dev workers.
-    launch "worker-$i" src/workers/main.ts "WORKER_METRICS_PORT=$((WORKER_BASE_METRICS_PORT + i))" RECONCILE_SCHEDULE=false
+    # Their own task queue: the reconciliation schedule stays with the dev workers, unless asked for.
+    reconcile=false
+    ((i == 1)) && reconcile=$RECONCILE_ON_FIRST_WORKER
+    launch "worker-$i" src/workers/main.ts "WORKER_METRICS_PORT=$((WORKER_BASE_METRICS_PORT + i))" "RECONCILE_SCHEDULE=$reconcile"
   done
   for ((i = 1; i <= apis; i++)); do launch "api-$i" src/api/main.ts "PORT=$((API_BASE_PORT + i))"; done
   for ((i = 1; i <= workers; i++)); do

@@ -85,15 +85,15 @@ export function ensureCli(): string {
   return cached;
 }
 
-/** Waits until the frontend answers a real RPC, not just a TCP connect. */
-export async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<void> {
+/** Waits until the frontend answers a real RPC about the namespace, not just a TCP connect. */
+export async function waitForFrontend(address: string, timeoutMs = 60_000, namespace = 'default'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        await connection.workflowService.describeNamespace({ namespace });
         return;
       } finally {
         await connection.close();

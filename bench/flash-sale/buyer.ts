@@ -4,7 +4,7 @@
  * and maybe buys again afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonClient, Reply } from '../../tools/lib/http';
+import { NETWORK_ERROR, type JsonClient, type Reply } from '../../tools/lib/http';
 import { sleep } from '../../tools/lib/wait';
 import type { BuyerPlan } from './plan';
 import { outcomeOf, statusOf, trackingIdOf, type RequestKind, type SaleRecorder } from './recorder';
@@ -55,6 +55,14 @@ async function pollUntilSettled(ctx: BuyerContext, who: Identity, trackingId: st
   return undefined;
 }
 
+/**
+ * No answer about the purchase: the request failed on its way (a connection cut, a proxy's 502 or 504 when an
+ * API died, a 503 before any workflow). It says nothing about what the Idempotency-Key stands for.
+ */
+function failedOnTheWay(reply: Reply, trackingId: string | undefined): boolean {
+  return !trackingId && (reply.status === NETWORK_ERROR || reply.status >= 502);
+}
+
 async function purchase(ctx: BuyerContext, plan: BuyerPlan, who: Identity, kind: RequestKind, key?: string) {
   const sentAt = ctx.recorder.now();
   const reply = await ctx.client.call('POST', `/api/v1/${plan.pattern}/purchase`, {
@@ -65,7 +73,7 @@ async function purchase(ctx: BuyerContext, plan: BuyerPlan, who: Identity, kind:
   const answeredAt = ctx.recorder.now();
   const trackingId = trackingIdOf(reply);
   ctx.recorder.request(sentAt, plan.pattern, kind, reply);
-  if (key) ctx.recorder.answeredWithKey(key, trackingId);
+  if (key && !failedOnTheWay(reply, trackingId)) ctx.recorder.answeredWithKey(key, trackingId);
   const settling = statusOf(reply) === 'PENDING' && trackingId ? await pollUntilSettled(ctx, who, trackingId) : reply;
   ctx.recorder.settled(trackingId, settling ? statusOf(settling) : 'STILL_PENDING');
   const outcome = settling ? outcomeOf(settling) : 'STILL_PENDING';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/clients/redis';
 import type { Pool } from 'pg';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
@@ -33,6 +33,8 @@ export interface SaleRun {
   productId: number;
   /** Ms to sign every buyer's token before the sale opens. */
   tokensMs: number;
+  /** When the sale opened: the time zero of every sample. */
+  openedAt: Date;
   /** From the sale opening to the last buyer settled. */
   wallMs: number;
   recorder: SaleRecorder;
@@ -54,7 +56,7 @@ interface Stage {
   client: JsonClient;
   admin: AdminApi;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   temporal: Client;
 }
 
@@ -68,7 +70,7 @@ interface Crowd {
   startedBefore?: number;
 }
 
-type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs'> & { openedAt: Date };
+type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs' | 'openedAt'>;
 
 async function gatherCrowd({ options, admin }: Stage): Promise<Crowd> {
   const runId = randomUUID().slice(0, 8);

@@ -7,6 +7,10 @@
 import { setMaxListeners } from 'node:events';
 import { createParser } from 'eventsource-parser';
 import { Pool } from 'undici';
+import { sleep } from '../../tools/lib/wait';
+
+/** What a browser's EventSource waits before reconnecting when the server gave no `retry:`. */
+const BROWSER_RETRY_MS = 3000;
 
 export interface StockEventSample {
   /** Ms after the sale opened. */
@@ -70,8 +74,11 @@ export class StockSubscribers {
     await this.pool.destroy();
   }
 
-  /** Resolves when the stream has answered; reading goes on in the background. */
-  private async subscribe(index: number, productId: number): Promise<void> {
+  /**
+   * Resolves when the stream has answered; reading goes on in the background. Like a browser's EventSource,
+   * a stream that ends (its API went away) is opened again after the `retry:` delay the API gave.
+   */
+  private async subscribe(index: number, productId: number, reconnecting = false): Promise<void> {
     const response = await this.pool.request({
       method: 'GET',
       path: `/api/v1/stock/stream?productId=${productId}`,
@@ -79,16 +86,37 @@ export class StockSubscribers {
       signal: this.abort.signal,
     });
     if (response.statusCode !== 200) {
-      this.unavailable ??= `GET /api/v1/stock/stream answered ${response.statusCode}: ${await response.body.text()}`;
+      const refusal = `GET /api/v1/stock/stream answered ${response.statusCode}: ${await response.body.text()}`;
+      if (reconnecting) throw new Error(refusal);
+      this.unavailable ??= refusal;
       return;
     }
-    const parser = createParser({ onEvent: (event) => this.see(index, parseEvent(event.data)) });
+    let retryMs = BROWSER_RETRY_MS;
+    const parser = createParser({
+      onEvent: (event) => this.see(index, parseEvent(event.data)),
+      onRetry: (ms) => (retryMs = ms),
+    });
     const decoder = new TextDecoder();
     this.streams.push(
       (async () => {
         for await (const chunk of response.body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
-      })().catch(() => undefined), // aborted at close
+      })()
+        .catch(() => undefined) // cut, or aborted at close
+        .then(() => this.reconnect(index, productId, retryMs)),
     );
+  }
+
+  private async reconnect(index: number, productId: number, retryMs: number): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      await sleep(retryMs);
+      if (this.abort.signal.aborted) return;
+      try {
+        await this.subscribe(index, productId, true);
+        return;
+      } catch {
+        // Still no API to answer: wait and try again, as a browser does.
+      }
+    }
   }
 
   private see(index: number, event: StockEvent | undefined): void {

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../clients/redis';
 import type { Pool } from 'pg';
 import { ApiKeys } from '../api-keys/api-keys';
 import { Catalog } from '../catalog/products';
@@ -45,7 +45,7 @@ import type { StockStreams } from './stream/stock-streams';
 /** The clients every part of the API shares, each created once by the entry point. */
 export interface ApiClients {
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   amqp: Amqp;
   temporal: Client;
   /** Redis' stock scripts: one per process, shared with the stock fan-out. */

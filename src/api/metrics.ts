@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pendingCommands, type RedisClient } from '../clients/redis';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -73,7 +73,7 @@ export function createApiMetrics() {
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 
 /** Pool use, read from the clients when Prometheus scrapes. */
-export function observeClients(registry: Registry, { pool, redis }: { pool: Pool; redis: Redis }): void {
+export function observeClients(registry: Registry, { pool, redis }: { pool: Pool; redis: RedisClient }): void {
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -91,9 +91,7 @@ export function observeClients(registry: Registry, { pool, redis }: { pool: Pool
     () => pool.waitingCount,
   );
   // One connection, auto-pipelined: what would be pool waits shows up as replies outstanding.
-  gauge(
-    'pulsecart_redis_pending_commands',
-    'Commands sent to Redis and not answered yet',
-    () => redis.commandQueue.length,
+  gauge('pulsecart_redis_pending_commands', 'Commands sent to Redis and not answered yet', () =>
+    pendingCommands(redis),
   );
 }

@@ -15,11 +15,16 @@ export interface Amqp {
 
 const PUBLISH_TIMEOUT_MS = 30_000;
 
+/** Every node of the cluster when AMQP_CLUSTER_URLS is set: the manager tries them in turn. */
+export function brokerUrls(config: Pick<Config, 'AMQP_URL' | 'AMQP_CLUSTER_URLS'>): string[] {
+  return config.AMQP_CLUSTER_URLS.length > 0 ? config.AMQP_CLUSTER_URLS : [config.AMQP_URL];
+}
+
 export async function connectAmqp(
-  config: Pick<Config, 'AMQP_URL'>,
+  config: Pick<Config, 'AMQP_URL' | 'AMQP_CLUSTER_URLS'>,
   logger?: Pick<Logger, 'info' | 'warn'>,
 ): Promise<Amqp> {
-  const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+  const connection = amqp.connect(brokerUrls(config), { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
   connection.on('disconnect', ({ err }) => logger?.warn({ err }, 'RabbitMQ connection lost; reconnecting'));
   connection.on('connect', () => logger?.info('RabbitMQ connected'));
   const channel = connection.createChannel({ confirm: true, publishTimeout: PUBLISH_TIMEOUT_MS });

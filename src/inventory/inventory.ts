@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../clients/redis';
 import type { RejectionReason } from '../domain/purchase';
 
 export type ReserveOutcome = 'RESERVED' | 'HELD' | 'IDEMPOTENCY_KEY_REUSED' | RejectionReason;
@@ -95,16 +95,16 @@ const freshVersion = () => Date.now() * 1000;
 const snapshotOf = ([, available, version]: Reply): StockSnapshot => ({ available, version });
 
 export class Inventory {
-  private readonly redis: Redis & InventoryCommands;
+  private readonly redis: RedisClient & InventoryCommands;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     redis.defineCommand('reserveStock', { numberOfKeys: 3, lua: script('reserve.lua') });
     redis.defineCommand('releaseStock', { numberOfKeys: 3, lua: script('release.lua') });
     redis.defineCommand('settleStock', { numberOfKeys: 3, lua: script('settle.lua') });
     redis.defineCommand('adjustStock', { numberOfKeys: 1, lua: script('adjust.lua') });
     redis.defineCommand('reconcileStock', { numberOfKeys: 3, lua: script('reconcile.lua') });
     redis.defineCommand('rebuildStock', { numberOfKeys: 3, lua: script('rebuild.lua') });
-    this.redis = redis as Redis & InventoryCommands;
+    this.redis = redis as RedisClient & InventoryCommands;
   }
 
   /** Idempotent: the same tracking id always gets the same answer and never a second decrement. */

@@ -5,7 +5,7 @@
  * one Redis channel, to which each API process subscribes once. Temporal's
  * describe stays the fallback for what this does not know.
  */
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../clients/redis';
 import type { PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
 
 /** A purchase as this store holds it: its outcome so far and who owns it. */
@@ -20,11 +20,11 @@ const keyOf = (trackingId: string) => `pulsecart:purchase:${trackingId}`;
 
 export class PurchaseOutcomes {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private subscribed?: Promise<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
   ) {}
 
@@ -89,11 +89,12 @@ export class PurchaseOutcomes {
   }
 
   private async subscribe(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('message', (_channel: string, trackingId: string) => {
+    const subscriber = duplicateRedis(this.redis);
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, trackingId: string) => {
       for (const done of this.waiters.get(trackingId) ?? []) done();
     });
-    await this.subscriber.subscribe(CHANNEL);
+    await subscriber.subscribe(CHANNEL);
   }
 }
 

@@ -1,7 +1,13 @@
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
-import { declareInstanceQueue, instanceQueueName, stockEventSchema, type StockEvent } from './topology';
+import {
+  declareInstanceQueue,
+  instanceQueueName,
+  stockEventSchema,
+  type DeadLetterQueueType,
+  type StockEvent,
+} from './topology';
 
 /** Enough unacknowledged messages in flight to ride out a burst without a round trip per message. */
 const PREFETCH = 500;
@@ -19,6 +25,7 @@ export interface ConsumerDeps {
   onConsuming?(): void;
   logger: Logger;
   metrics: ConsumerMetrics;
+  deadLetterQueueType: DeadLetterQueueType;
 }
 
 /**
@@ -43,7 +50,7 @@ export class StockEventConsumer {
     const channel = connection.createChannel({
       setup: async (raw: Channel) => {
         await raw.prefetch(PREFETCH);
-        await declareInstanceQueue(raw, queue);
+        await declareInstanceQueue(raw, queue, deps.deadLetterQueueType);
         await raw.consume(queue, (message) => {
           if (message) handle(raw, message, deps);
         });

@@ -40,9 +40,17 @@ export async function declareStockExchange(channel: Channel): Promise<void> {
   await channel.assertExchange(STOCK_EXCHANGE, 'topic', { durable: true });
 }
 
-export async function declareDeadLetters(channel: Channel): Promise<void> {
+/** `quorum` on a cluster: replicated, so dead letters survive a node (Config's AMQP_DEAD_LETTER_QUEUE_TYPE). */
+export type DeadLetterQueueType = 'classic' | 'quorum';
+
+export async function declareDeadLetters(channel: Channel, queueType: DeadLetterQueueType): Promise<void> {
   await channel.assertExchange(STOCK_DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
-  await channel.assertQueue(STOCK_DEAD_LETTER_QUEUE, { durable: true, maxLength: DEAD_LETTER_QUEUE_MAX_LENGTH });
+  await channel.assertQueue(STOCK_DEAD_LETTER_QUEUE, {
+    durable: true,
+    maxLength: DEAD_LETTER_QUEUE_MAX_LENGTH,
+    // Only quorum is named: brokers have held the classic queue without the argument, and a declaration must match.
+    ...(queueType === 'quorum' && { arguments: { 'x-queue-type': 'quorum' } }),
+  });
   await channel.bindQueue(STOCK_DEAD_LETTER_QUEUE, STOCK_DEAD_LETTER_EXCHANGE, '');
 }
 
@@ -52,9 +60,13 @@ export async function declareDeadLetters(channel: Channel): Promise<void> {
  * the instance's connection; named after the host so operators can tell whose
  * it is in the management UI.
  */
-export async function declareInstanceQueue(channel: Channel, name: string): Promise<void> {
+export async function declareInstanceQueue(
+  channel: Channel,
+  name: string,
+  deadLetterQueueType: DeadLetterQueueType,
+): Promise<void> {
   await declareStockExchange(channel);
-  await declareDeadLetters(channel);
+  await declareDeadLetters(channel, deadLetterQueueType);
   await channel.assertQueue(name, {
     exclusive: true,
     autoDelete: true,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/clients/redis';
 import type { Pool } from 'pg';
 import { createApiServices, createApp, type ApiServices } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
@@ -42,7 +42,7 @@ export interface Harness {
   config: Config;
   baseUrl: string;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   amqp: Amqp;
   temporal: Client;
   inventory: Inventory;

@@ -24,8 +24,14 @@ export class JsonClient {
   readonly pool: Pool;
   inFlight = 0;
 
-  constructor(origin: string, connections: number) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  /** `ca`: a certificate authority to trust besides the system's (the development CA nginx's certificate has). */
+  constructor(origin: string, connections: number, { ca }: { ca?: string } = {}) {
+    this.pool = new Pool(origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      ...(ca && { connect: { ca } }),
+    });
   }
 
   async call(method: string, path: string, { token, json, headers = {} }: CallOptions = {}): Promise<Reply> {

@@ -5,7 +5,7 @@
  * (test/support/invariants.ts), the flash-sale simulator and the fuzzer share
  * one check.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/clients/redis';
 import type { Pool } from 'pg';
 import { productKeys } from '../../src/inventory/inventory';
 import { sleep } from './wait';
@@ -21,7 +21,7 @@ export interface SaleUnderCheck {
 
 export interface InvariantSources {
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   /** A purchase's status as the API reports it to an admin; undefined when it answers 404. */
   readStatus(trackingId: string): Promise<string | undefined>;
   /** The product as `GET /api/v1/products/:id` shows it, to compare with PostgreSQL and Redis. */

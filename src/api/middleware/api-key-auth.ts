@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../clients/redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { type ApiKeys, type ApiKeyScope } from '../../api-keys/api-keys';
 import type { Config } from '../../config';
@@ -13,7 +13,7 @@ export type ApiKeyConfig = Pick<Config, 'API_KEY_RATE_LIMIT_POINTS' | 'API_KEY_R
 
 export interface ApiKeyAccessDeps {
   keys: ApiKeys;
-  redis: Redis;
+  redis: RedisClient;
   config: ApiKeyConfig;
   logger: Logger;
   /** The Bearer-token authentication of every other route. */

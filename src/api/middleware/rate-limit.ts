@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient } from '../../clients/redis';
 import type { Config } from '../../config';
 import { AppError } from '../../domain/errors';
 import type { Logger } from '../../logger';
@@ -39,7 +39,7 @@ type Scope = { points: number; durationS: number };
  * N budgets through it), then, if they reach the reservation, the count in
  * Redis that every replica shares.
  */
-export function purchaseRateLimits(redis: Redis, config: RateLimitConfig, logger: Logger): PurchaseRateLimits {
+export function purchaseRateLimits(redis: RedisClient, config: RateLimitConfig, logger: Logger): PurchaseRateLimits {
   const address: Scope = { points: config.RATE_LIMIT_IP_POINTS, durationS: config.RATE_LIMIT_IP_DURATION_S };
   const buyer: Scope = { points: config.RATE_LIMIT_USER_POINTS, durationS: config.RATE_LIMIT_USER_DURATION_S };
   const status: Scope = { points: config.RATE_LIMIT_STATUS_POINTS, durationS: config.RATE_LIMIT_STATUS_DURATION_S };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../clients/redis';
 import type { Pool } from 'pg';
 import type { PurchaseRequest } from '../../domain/purchase';
 import { rejection } from './admission';
@@ -15,7 +15,7 @@ type RequestBody = Pick<PurchaseRequest, 'trackingId' | 'productId' | 'quantity'
  */
 export class IdempotencyKeys {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly pool: Pool,
     private readonly ttlSeconds: number,
   ) {}

@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../clients/redis';
 import type { Pool } from 'pg';
 import type { Amqp } from '../../clients/amqp';
 import type { ApiMetrics } from '../metrics';
 
 export interface HealthDeps {
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   amqp: Amqp;
   temporal: Client;
   metrics: ApiMetrics;

@@ -22,7 +22,10 @@ export async function startStockFanOut({
 }: {
   amqp: Amqp;
   inventory: Inventory;
-  config: Pick<Config, 'SSE_HEARTBEAT_MS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_ADDRESS'>;
+  config: Pick<
+    Config,
+    'SSE_HEARTBEAT_MS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_ADDRESS' | 'AMQP_DEAD_LETTER_QUEUE_TYPE'
+  >;
   logger: Logger;
   metrics: ApiMetrics;
 }): Promise<StockFanOut> {
@@ -45,6 +48,7 @@ export async function startStockFanOut({
     onConsuming: () => void catchUp().catch((err) => logger.warn({ err }, 'stock streams could not catch up')),
     logger,
     metrics,
+    deadLetterQueueType: config.AMQP_DEAD_LETTER_QUEUE_TYPE,
   });
   return {
     streams,

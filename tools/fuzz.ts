@@ -144,6 +144,9 @@ async function main(): Promise<void> {
   const client = new JsonClient(pulsecart.url, 4);
   try {
     const admin = await AdminApi.connect(client);
+    // Products other suites left in PostgreSQL may have their hot state elsewhere (the torture test keeps its Redis
+    // database apart): brought in line first, the fuzzer meets each as a buyer would, not mid-rebuild (503).
+    await admin.reconcileAll();
     const product = await admin.createProduct(TARGET);
     const buyerToken = await signToken(config.JWT_SECRET, `fuzz-buyer-${randomUUID()}`, { expiresIn: '2h' });
     console.log(`[fuzz] product ${product.id} under fire: ${TARGET.stock} units, ${TARGET.maxPerUser} per buyer`);

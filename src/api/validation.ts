@@ -20,10 +20,26 @@ export const idParam = z
   .pipe(id);
 
 /** `?limit=`, decimal digits only, capped so that one request stays cheap. */
+/**
+ * A pattern for the decimal numbers 1 to `max` (no sign, exponent or leading zero), so that the OpenAPI
+ * document states the range a string parameter takes, not only its digits.
+ */
+function decimalUpTo(max: number): RegExp {
+  const digits = String(max);
+  const shorter = Array.from({ length: digits.length - 1 }, (_, i) => (i === 0 ? '[1-9]' : `[1-9][0-9]{${i}}`));
+  const below = [...digits].flatMap((digit, i) => {
+    const low = i === 0 ? 1 : 0;
+    const rest = digits.length - i - 1;
+    if (Number(digit) <= low) return [];
+    return [`${digits.slice(0, i)}[${low}-${Number(digit) - 1}]${rest > 0 ? `[0-9]{${rest}}` : ''}`];
+  });
+  return new RegExp(`^(?:${[...shorter, ...below, digits].join('|')})$`);
+}
+
 export function limitQuery(fallback: number, max: number) {
   return z
     .string()
-    .regex(/^[1-9][0-9]{0,3}$/, 'must be a positive integer')
+    .regex(decimalUpTo(max), `must be a whole number from 1 to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(1).max(max))
     .default(fallback);

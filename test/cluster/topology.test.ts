@@ -35,8 +35,12 @@ const LISTEN = CLUSTER_ENV.CLUSTER_LISTEN;
 const DEV_CA = path.join(ROOT, '.data', 'tls', 'ca.crt');
 const RABBIT_NAME = CLUSTER_ENV.CLUSTER_RABBITMQ_NAME;
 const REDIS_PORT = Number(CLUSTER_ENV.CLUSTER_REDIS_PORT);
-/** The reconciliation period, and a margin: the longest a healed product may take to sell again. */
-const SELLABLE_WITHIN_MS = 75_000;
+/**
+ * The longest a healed product may take to sell again: a reservation the killed API made and never started a
+ * workflow for is an orphan once it is a minute old (ORPHAN_GRACE_MS), and the next scheduled reconciliation
+ * (every minute) gives it back; plus a margin.
+ */
+const SELLABLE_WITHIN_MS = 135_000;
 
 async function cluster(...args: string[]): Promise<string> {
   const { stdout } = await run('bash', [path.join(ROOT, 'tools', 'cluster.sh'), ...args], {

@@ -34,6 +34,12 @@ export class AdminApi {
     return reply.body as ProductView & { maxPerUser: number };
   }
 
+  /** Runs a reconciliation of every product now and waits for it, as an operator does before a sale. */
+  async reconcileAll(): Promise<void> {
+    const reply = await this.client.call('POST', '/api/v1/admin/reconcile', { token: this.token, json: '{}' });
+    if (reply.status !== 200) throw new Error(`reconciling answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  }
+
   async product(id: number): Promise<ProductView> {
     return (await this.client.call('GET', `/api/v1/products/${id}`)).body;
   }

@@ -6,17 +6,16 @@
  * those same files, in front of a real API, with the development certificate
  * tools/dev-tls.sh makes; clients trust its CA, as a user's would.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { Agent, fetch } from 'undici';
 import { parse } from 'yaml';
 import { freePort } from '../tools/lib/ports';
 import { startPulseCart, type Harness } from './support/harness';
+import { scaleOut as scaleOutAt } from './support/scale-out';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -59,17 +58,8 @@ describe('nginx in front of the API', () => {
     /** Through nginx, trusting the development CA. */
     const get = (uri: string, init: Parameters<typeof fetch>[1] = {}) =>
       fetch(`${nginxUrl}${uri}`, { ...init, dispatcher: trusting });
-    // Not execFileSync: the API answers from this very process while the script waits for it through nginx.
     const scaleOut = (...args: string[]) =>
-      promisify(execFile)('bash', [path.join(ROOT, 'tools/scale-out.sh'), ...args], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          SCALE_OUT_DIR: runDir,
-          SCALE_OUT_LISTEN: new URL(nginxUrl).host,
-          SCALE_OUT_API_BASE_PORT: String(Number(new URL(h.baseUrl).port) - 1),
-        },
-      });
+      scaleOutAt({ runDir, listen: new URL(nginxUrl).host, apiBasePort: Number(new URL(h.baseUrl).port) - 1 }, ...args);
 
     beforeAll(async () => {
       h = await startPulseCart({ TRUST_PROXY: true }, { withWorker: false });

@@ -5,15 +5,14 @@
  * Debian's nginx run by tools/scale-out.sh from deploy/nginx. The share of
  * requests each release answers is counted through nginx.
  */
-import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '../tools/lib/ports';
 import { startPulseCart, type Harness } from './support/harness';
+import { scaleOut as scaleOutAt } from './support/scale-out';
 
 const ROOT = path.resolve(__dirname, '..');
 const REQUESTS = 200;
@@ -55,17 +54,7 @@ describe('rolling out a new API release behind nginx (tools/scale-out.sh rollout
   let nginxUrl: string;
   let runDir: string;
   let apiBasePort: number;
-  // Not execFileSync: the APIs answer from this very process while the script waits for them through nginx.
-  const scaleOut = (...args: string[]) =>
-    promisify(execFile)('bash', [path.join(ROOT, 'tools/scale-out.sh'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SCALE_OUT_DIR: runDir,
-        SCALE_OUT_LISTEN: new URL(nginxUrl).host,
-        SCALE_OUT_API_BASE_PORT: String(apiBasePort),
-      },
-    });
+  const scaleOut = (...args: string[]) => scaleOutAt({ runDir, listen: new URL(nginxUrl).host, apiBasePort }, ...args);
 
   /** The share of REQUESTS through nginx that the green release answered; any other answer fails the test. */
   async function greenShare(): Promise<number> {

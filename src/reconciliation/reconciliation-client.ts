@@ -36,7 +36,8 @@ export class ReconciliationClient {
       await this.temporal.schedule.create({
         scheduleId: RECONCILE_SCHEDULE_ID,
         spec: { intervals: [{ every: '1m' }] },
-        action: { type: 'startWorkflow', workflowType: RECONCILE_WORKFLOW, taskQueue: this.taskQueue, args: [{}] },
+        // No arguments (all products): nothing in the schedule is encrypted, so a worker can always read it back.
+        action: { type: 'startWorkflow', workflowType: RECONCILE_WORKFLOW, taskQueue: this.taskQueue, args: [] },
         policies: { overlap: 'SKIP' },
       });
     } catch (err) {

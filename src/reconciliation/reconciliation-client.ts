@@ -1,6 +1,7 @@
 /** Starting reconciliation from outside the worker: the schedule, an admin's request, the admission gate. */
 import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ValueError } from '@temporalio/common';
 import type { ProductReconciliation } from '../activities/reconciliation';
 import type { reconcileStock } from '../workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../workflows/shared';
@@ -28,9 +29,12 @@ export class ReconciliationClient {
     const existing = this.temporal.schedule.getHandle(RECONCILE_SCHEDULE_ID);
     const description = await existing.describe().catch((err) => {
       if (err instanceof ScheduleNotFoundError) return undefined;
+      // Written with payload keys this process no longer has (an older schedule had arguments): made anew.
+      if (err instanceof ValueError) return 'unreadable' as const;
       throw err;
     });
-    if (description?.action.taskQueue === this.taskQueue) return;
+    if (description !== undefined && description !== 'unreadable' && description.action.taskQueue === this.taskQueue)
+      return;
     if (description) await existing.delete();
     try {
       await this.temporal.schedule.create({

@@ -115,7 +115,25 @@ describe('the production topology (npm run cluster)', () => {
   let pool: Pool;
   let redis: Cluster;
 
+  /**
+   * Its Temporal databases live in the machine's PostgreSQL, which outlives a clone: a run starts them afresh, so
+   * that no schedule or workflow of an earlier run (encrypted with that clone's payload keys) is found in them.
+   */
+  async function dropTemporalDatabases(): Promise<void> {
+    const admin = new URL(loadConfig().DATABASE_URL);
+    admin.pathname = '/postgres';
+    const client = new Pool({ connectionString: admin.toString(), max: 1 });
+    try {
+      for (const name of [CLUSTER_ENV.CLUSTER_TEMPORAL_DB, CLUSTER_ENV.CLUSTER_TEMPORAL_VISIBILITY_DB]) {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }
+    } finally {
+      await client.end();
+    }
+  }
+
   beforeAll(async () => {
+    await dropTemporalDatabases();
     await cluster('start');
     for (const line of (await cluster('env')).trim().split('\n')) {
       const [key, ...value] = line.replace(/^export /, '').split('=');

@@ -12,12 +12,8 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<
 const MAX_ID = 2 ** 53 - 1;
 const id = z.number().int().positive().max(MAX_ID);
 
-/** Path ids are decimal digits only: no signs, exponents or spaces. */
-export const idParam = z
-  .string()
-  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-  .transform(Number)
-  .pipe(id);
+/** Path ids are decimal digits only: no signs, exponents or spaces, and no more than a safe integer. */
+export const idParam = z.string().regex(decimalUpTo(MAX_ID), 'must be a positive integer').transform(Number).pipe(id);
 
 /** `?limit=`, decimal digits only, capped so that one request stays cheap. */
 /**

@@ -185,10 +185,11 @@ async function settle(stage: Stage, crowd: Crowd, played: Played) {
 }
 
 export async function runSale(options: SaleOptions, logPrefix: string): Promise<SaleRun> {
-  const config = loadConfig();
   const spawned = options.spawn
     ? await spawnPulseCart({ withWorker: true, logPrefix, env: { LOG_LEVEL: options.logLevel, ...BEHIND_PROXY } })
     : undefined;
+  // After the set-up that spawning runs: it supplies the payload keys when the environment has none.
+  const config = loadConfig();
   const url = spawned?.url ?? options.url;
   const client = new JsonClient(url, options.connections);
   const pool = createPool({ ...config, DATABASE_POOL_SIZE: 4 });

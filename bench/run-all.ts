@@ -7,6 +7,9 @@
  *   2. purchase workflow vs an empty workflow on the same Temporal
  *   3-5. from the default sale (spawned API and worker): workflows per unit
  *        of stock, sync vs async, peak RSS
+ *   6. purchases drained during that sale vs empty workflows alone (steps 2 and 3)
+ *   7. the same units to a crowd vs to exactly as many buyers: how much later
+ *      the last purchase ends, and how many sync buyers were decided in time
  * Each prints a table and is appended to bench/results/<timestamp>.json as it
  * finishes; the sale also writes its HTML report. `--only` runs some steps.
  * Exits 1 if the sale breaks an invariant.
@@ -18,9 +21,15 @@ import type { SaleSummary } from './flash-sale/summary';
 import { oneOf, positiveInteger } from './lib/args';
 import { machineInfo, resultPath, timestamp, writeJson } from './lib/results';
 import { printTable } from './lib/table';
-import { saleRatios, saleRatioTables } from './ratios/sale-ratios';
+import { crowdTable, measureCrowd } from './ratios/crowd';
+import { drainRatio, drainTable, saleRatios, saleRatioTables } from './ratios/sale-ratios';
 import { measureSoldOut, soldOutTable } from './ratios/sold-out';
-import { measureWorkflowCost, workflowCostTable, workflowCpuTable } from './ratios/workflow-cost';
+import {
+  measureWorkflowCost,
+  workflowCostTable,
+  workflowCpuTable,
+  type WorkflowCostReport,
+} from './ratios/workflow-cost';
 import { useDataFolderSecret } from '../tools/signing-secret';
 
 /** Flag → [default, help] for the benchmarks before the sale. */
@@ -32,6 +41,9 @@ const BENCH_FLAGS: Record<string, [string, string]> = {
   'workflow-concurrency': ['50', 'ratio 2: executions in flight'],
   'workflow-warmup': ['50', 'ratio 2: warm-up executions per variant'],
   'workflow-rounds': ['2', 'ratio 2: alternating rounds the executions are split into'],
+  'crowd-stock': ['1000', 'ratio 7: units on sale, and buyers in the exact sale'],
+  'crowd-buyers': ['30000', "ratio 7: the crowd's buyers"],
+  'crowd-in-flight': ['500', 'ratio 7: requests in flight in both sales'],
 };
 
 /** The default sale, compressed tenfold, on an API and a worker of our own (always: ratio 5 measures them). */
@@ -84,8 +96,17 @@ async function saleStep(values: Values, stamp: string): Promise<StepResult> {
   return { value: saleRatios(summary), sale: summary };
 }
 
+async function crowdStep(values: Values, stamp: string): Promise<StepResult> {
+  console.log('\n[bench] 7. a crowd vs exactly as many buyers as units ...');
+  const options = flags(values, { stock: 'crowd-stock', crowd: 'crowd-buyers', inFlight: 'crowd-in-flight' });
+  const report = await measureCrowd(options, stamp);
+  printTable(crowdTable(report));
+  if (!report.exact.invariantsHold || !report.crowd.invariantsHold) process.exitCode = 1;
+  return { value: report };
+}
+
 /** Each step prints its tables and returns what goes into the JSON. */
-const STEPS = { 'sold-out': soldOutStep, workflows: workflowsStep, sale: saleStep };
+const STEPS = { 'sold-out': soldOutStep, workflows: workflowsStep, sale: saleStep, crowd: crowdStep };
 const STEP_NAMES = Object.keys(STEPS) as (keyof typeof STEPS)[];
 
 function usage(): string {
@@ -128,6 +149,14 @@ async function main(): Promise<void> {
       results.sale = sale;
       if (!sale.invariants.passed) process.exitCode = 1;
     }
+    writeJson(file, results);
+  }
+  // Step 2 measures the empty workflow first: it is the baseline of its comparison.
+  const empty = (ratios.workflows as WorkflowCostReport | undefined)?.results[0];
+  if (empty && results.sale) {
+    const drain = drainRatio(results.sale as SaleSummary, empty.workflowsPerSecond);
+    printTable(drainTable(drain));
+    ratios.drain = drain;
     writeJson(file, results);
   }
   console.log(`\n[bench] results: ${file}`);

@@ -35,6 +35,8 @@ interface Settled {
   trackingId?: string;
   answeredAt: number;
   settledAt: number;
+  /** The answer itself was terminal (a sync purchase decided within its deadline, or a refusal). */
+  settledByAnswer: boolean;
 }
 
 /** The answer that settled the purchase, or undefined if it was still pending at the poll deadline. */
@@ -77,7 +79,13 @@ async function purchase(ctx: BuyerContext, plan: BuyerPlan, who: Identity, kind:
   const settling = statusOf(reply) === 'PENDING' && trackingId ? await pollUntilSettled(ctx, who, trackingId) : reply;
   ctx.recorder.settled(trackingId, settling ? statusOf(settling) : 'STILL_PENDING');
   const outcome = settling ? outcomeOf(settling) : 'STILL_PENDING';
-  return { outcome, trackingId, answeredAt, settledAt: ctx.recorder.now() } satisfies Settled;
+  return {
+    outcome,
+    trackingId,
+    answeredAt,
+    settledAt: ctx.recorder.now(),
+    settledByAnswer: settling === reply,
+  } satisfies Settled;
 }
 
 export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, who: Identity): Promise<void> {
@@ -92,6 +100,7 @@ export async function runBuyer(ctx: BuyerContext, plan: BuyerPlan, who: Identity
     lagMs: startedAt - plan.arrivalMs,
     answerMs: first.answeredAt - plan.arrivalMs,
     terminalMs: first.settledAt - plan.arrivalMs,
+    settledByAnswer: first.settledByAnswer,
     outcome: first.outcome,
     trackingId: first.trackingId,
   });

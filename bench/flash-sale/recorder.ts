@@ -28,6 +28,8 @@ export interface BuyerSample {
   answerMs: number;
   /** From arrival to a terminal status: the answer itself, or the poll that saw it. */
   terminalMs: number;
+  /** The first answer was terminal: no status read was needed. */
+  settledByAnswer: boolean;
   /** CONFIRMED, REJECTED, FAILED, or the error code that ended the purchase. */
   outcome: string;
   trackingId?: string;

@@ -25,6 +25,21 @@ export interface SaleCharts {
   cpu: { t: number[]; cores: Record<string, number[]> };
 }
 
+/** How the admitted purchases went, the figures a crowd must not worsen. */
+export interface PurchaseFlow {
+  /** Buyers who got a tracking id. */
+  admitted: number;
+  /** Admitted sync buyers, and those of them whose first answer was terminal (decided within SYNC_DEADLINE_MS). */
+  syncAdmitted: number;
+  syncSettledByAnswer: number;
+  /** When the last admitted buyer knew how its purchase ended, s after the sale opened. */
+  lastTerminalS?: number;
+  /** The first order in PostgreSQL, s after the sale opened. */
+  firstOrderS?: number;
+  /** Units committed per second from the first order to the last: how fast purchases drained. */
+  committedPerSecond?: number;
+}
+
 export interface SaleSummary {
   options: SaleOptions;
   url: string;
@@ -42,6 +57,7 @@ export interface SaleSummary {
   simulatorLagMs: LatencySummary;
   soldOutS?: number;
   lastOrderS?: number;
+  purchases: PurchaseFlow;
   workflows: { temporal: number; metrics?: number; perUnitOfStock: number };
   invariants: { passed: boolean; violationCount: number; violations: Violation[] };
   cpuSeconds: Record<string, number>;
@@ -132,10 +148,29 @@ function peakPerSecond(requests: RequestSample[]): number {
   return Math.max(0, ...perSecond.values());
 }
 
+function purchaseFlow(run: SaleRun, lastOrderS: number | undefined): PurchaseFlow {
+  const admitted = run.recorder.buyers.filter((b) => b.trackingId);
+  const sync = admitted.filter((b) => b.pattern === 'sync');
+  const firstOrderS = seconds(run.stock.samples.find((s) => s.postgres < run.options.stock)?.t);
+  const committed = run.options.stock - run.invariants.pgStock;
+  const drainS = lastOrderS !== undefined && firstOrderS !== undefined ? lastOrderS - firstOrderS : 0;
+  return {
+    admitted: admitted.length,
+    syncAdmitted: sync.length,
+    syncSettledByAnswer: sync.filter((b) => b.settledByAnswer).length,
+    lastTerminalS: admitted.length
+      ? seconds(admitted.reduce((last, b) => Math.max(last, b.arrivalMs + b.terminalMs), 0))
+      : undefined,
+    firstOrderS,
+    committedPerSecond: drainS > 0 ? round(committed / drainS, 1) : undefined,
+  };
+}
+
 export function summarizeSale(run: SaleRun): SaleSummary {
   const { recorder, stock, invariants, options } = run;
   const violations = [...invariants.violations, ...run.clientViolations];
   const finalStock = invariants.pgStock;
+  const lastOrderS = seconds(stock.samples.find((s) => s.postgres === finalStock)?.t);
   return {
     options,
     url: run.url,
@@ -164,7 +199,8 @@ export function summarizeSale(run: SaleRun): SaleSummary {
     buyerTimes: buyerTimes(recorder.buyers),
     simulatorLagMs: summarize(recorder.buyers.map((b) => b.lagMs)),
     soldOutS: seconds(stock.samples.find((s) => s.redis === 0)?.t),
-    lastOrderS: seconds(stock.samples.find((s) => s.postgres === finalStock)?.t),
+    lastOrderS,
+    purchases: purchaseFlow(run, lastOrderS),
     workflows: {
       ...run.workflows,
       perUnitOfStock: options.stock ? round(run.workflows.temporal / options.stock) : Number.NaN,

@@ -21,6 +21,9 @@ function overview(summary: SaleSummary): Table {
       ],
       ['sold out in Redis at', optional(summary.soldOutS, 's')],
       ['last order in PostgreSQL at', optional(summary.lastOrderS, 's')],
+      ['units committed per second (first order to last)', optional(summary.purchases.committedPerSecond, '/s')],
+      ['last admitted buyer told the end at', optional(summary.purchases.lastTerminalS, 's')],
+      ['admitted sync buyers decided within the deadline', syncInTime(summary.purchases)],
       ['workflows started (Temporal)', count(workflows.temporal)],
       ['workflows started (API /metrics)', workflows.metrics === undefined ? '-' : count(workflows.metrics)],
       ['workflows per unit of stock', workflows.perUnitOfStock.toFixed(3)],
@@ -29,6 +32,11 @@ function overview(summary: SaleSummary): Table {
       ['invariants', invariants.passed ? 'all hold' : `${invariants.violationCount} violations`],
     ],
   };
+}
+
+function syncInTime({ syncAdmitted, syncSettledByAnswer }: SaleSummary['purchases']): string {
+  if (!syncAdmitted) return '-';
+  return `${count(syncSettledByAnswer)} of ${count(syncAdmitted)} (${((100 * syncSettledByAnswer) / syncAdmitted).toFixed(0)}%)`;
 }
 
 function sseFigure({ sse }: SaleSummary): string {

@@ -46,3 +46,24 @@ export function saleRatioTables(sale: SaleSummary): Table[] {
     peakRssTable(sale, '5. Peak RSS of the API and the worker during the default sale (VmHWM)'),
   ];
 }
+
+/**
+ * How fast purchases drained while the default sale's crowd arrived, against
+ * how many empty workflows per second the same Temporal ran alone (step 2):
+ * what is left of Temporal's capacity for the buyers who got stock.
+ */
+export function drainRatio(sale: SaleSummary, emptyWorkflowsPerSecond: number) {
+  const committedPerSecond = sale.purchases.committedPerSecond ?? Number.NaN;
+  return { committedPerSecond, emptyWorkflowsPerSecond, ratio: committedPerSecond / emptyWorkflowsPerSecond };
+}
+
+export function drainTable(drain: ReturnType<typeof drainRatio>): Table {
+  return {
+    title: `6. Purchases drained during the default sale vs empty workflows alone (step 2): ${ratio(drain.ratio)} (aim ≥ 0.70x)`,
+    header: ['figure', 'per second'],
+    rows: [
+      ['units committed, first order to last, while the crowd arrived', drain.committedPerSecond.toFixed(1)],
+      ['empty workflows, alone on the same Temporal', drain.emptyWorkflowsPerSecond.toFixed(1)],
+    ],
+  };
+}

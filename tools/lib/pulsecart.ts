@@ -56,6 +56,8 @@ export async function spawnPulseCart({ withWorker, logPrefix, env = {} }: SpawnO
     PORT: String(port),
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    // Benchmarks may run side by side: each worker's Prometheus endpoint gets a port of its own.
+    WORKER_METRICS_PORT: String(await freePort()),
     // A throwaway task queue: the reconciliation schedule stays with the real workers.
     RECONCILE_SCHEDULE: 'false',
   };

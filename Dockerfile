@@ -21,6 +21,7 @@ COPY web ./web
 # (SQL migrations, Redis Lua scripts) are copied into dist/ beside their modules.
 RUN npm run build \
   && npm run build:web \
+  && node dist/tools/workflow-bundle-cli.js \
   && mkdir -p dist/migrations \
   && find src migrations -type f ! -name '*.ts' -exec cp --parents {} dist/ \;
 

@@ -154,6 +154,12 @@ const schema = z
     SYNC_DEADLINE_MS: z.coerce.number().int().positive().default(5000),
     /** How long the API trusts its own "sold out" flag before asking Redis again. */
     SOLD_OUT_CACHE_MS: z.coerce.number().int().nonnegative().default(250),
+    /**
+     * The API runs the purchase workflows it starts (Temporal's eager workflow start: the first workflow task
+     * comes back with the start reply instead of through matching, a third less Temporal CPU per purchase,
+     * see docs/performance.md). Off: the API only starts purchases and the workers run them.
+     */
+    EAGER_START: z.stringbool().default(true),
     /** Per product, each worker publishes at most one stock event per this many ms; the newest value always follows. */
     STOCK_EVENT_INTERVAL_MS: z.coerce.number().int().positive().default(100),
     /** How often an open stock stream gets a comment line, so that proxies keep the connection. */
@@ -182,6 +188,8 @@ const schema = z
     SSE_STALL_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
     /** The storefront's built pages and bundles (`npm run build:web`); relative to the working directory. */
     WEB_ASSETS_DIR: z.string().min(1).default('dist/web'),
+    /** Where the set-up (and the image build) leaves the workflow bundle the workers load; see src/workers/workflow-bundle.ts. */
+    WORKFLOW_BUNDLE_DIR: z.string().min(1).default('dist/workflow-bundles'),
     /**
      * On SIGTERM, how long the API waits for requests in flight and the worker for activities in flight before
      * cutting them. Above SYNC_DEADLINE_MS, below the orchestrator's kill timeout (compose: stop_grace_period 30 s).

@@ -59,6 +59,8 @@ describe('graceful shutdown', () => {
       SYNC_DEADLINE_MS: String(SYNC_DEADLINE_MS),
       SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
       LOG_LEVEL: 'info',
+      // The API only starts purchases, so that stopping the worker leaves them in flight (eager start: test/eager-start.test.ts).
+      EAGER_START: 'false',
     };
     mkdirSync(LOG_DIR, { recursive: true });
     const worker = launch('src/workers/main.ts', env, path.join(LOG_DIR, 'shutdown-worker.log'));

@@ -11,6 +11,7 @@ import { DATA_FOLDER_PAYLOAD_KEYS, useDataFolderPayloadKeys } from './payload-ke
 import { ensureDevServer } from './temporal';
 import { migrate } from './migrate';
 import { buildWeb } from './web-build';
+import { writeWorkflowBundle } from '../src/workers/workflow-bundle';
 
 export interface Environment {
   temporalAddress: string;
@@ -46,6 +47,8 @@ export async function ensureEnvironment(databaseUrls: string[]): Promise<Environ
   const environment = await ensureTemporal();
   ensurePayloadKeys();
   for (const url of databaseUrls) await migrate(url);
-  await buildWeb(loadConfig(process.env, { needsSecret: false }).WEB_ASSETS_DIR);
+  const config = loadConfig(process.env, { needsSecret: false });
+  await buildWeb(config.WEB_ASSETS_DIR);
+  await writeWorkflowBundle(config.WORKFLOW_BUNDLE_DIR);
   return environment;
 }

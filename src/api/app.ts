@@ -59,6 +59,7 @@ export type ApiConfig = Pick<
   | 'TEMPORAL_TASK_QUEUE'
   | 'SYNC_DEADLINE_MS'
   | 'SOLD_OUT_CACHE_MS'
+  | 'EAGER_START'
   | 'IDEMPOTENCY_KEY_TTL_S'
   | 'PURCHASE_STATUS_TTL_S'
   | 'SSE_RETRY_MS'
@@ -116,6 +117,7 @@ export function createApiServices(
     metrics,
     logger,
     syncDeadlineMs: config.SYNC_DEADLINE_MS,
+    eagerStart: config.EAGER_START,
   });
   const report = new OperatorReport({
     pool,

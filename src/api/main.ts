@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
-import { connectTemporal } from '../clients/temporal';
+import { connectNativeTemporal, connectTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
 import { createApiServices, createApp } from './app';
 import { HttpDrain } from './http-drain';
+import { runPurchasesHere } from './purchases/eager-purchases';
 import { createApiMetrics } from './metrics';
 import { startStockFanOut } from './stream/fan-out';
 
@@ -25,11 +26,23 @@ async function run(): Promise<void> {
   const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config, logger);
-  const temporal = await connectTemporal(config);
+  // EAGER_START: the client shares its native connection with the purchase worker this process runs.
+  const native = config.EAGER_START ? await connectNativeTemporal(config) : undefined;
+  const temporal = native?.client ?? (await connectTemporal(config));
   const metrics = createApiMetrics();
   const clients = { pool, redis, amqp, temporal, inventory: new Inventory(redis) };
   const fanOut = await startStockFanOut({ amqp, inventory: clients.inventory, config, logger, metrics });
   const services = createApiServices(config, clients, { logger, metrics });
+  const eager =
+    native &&
+    (await runPurchasesHere(config, {
+      connection: native.connection,
+      pool,
+      inventory: clients.inventory,
+      outcomes: services.outcomes,
+      publisher: services.publisher,
+      logger,
+    }));
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
   const server = app.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
     const { port } = server.address() as AddressInfo;
@@ -44,6 +57,8 @@ async function run(): Promise<void> {
     const [drained] = await Promise.all([drain.drain(config.SHUTDOWN_GRACE_MS), fanOut.close()]);
     if (!drained)
       logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'requests still in flight at the deadline were cut');
+    // The purchases this process runs finish (or their tasks go back to the workers) before the clients close.
+    await eager?.stop();
     await Promise.allSettled([
       services.outcomes.close(),
       temporal.connection.close(),
@@ -68,6 +83,11 @@ async function run(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A purchase worker that fails takes the process down: its orchestrator restarts it; the workers run the rest.
+  eager?.running.catch((err) => {
+    logger.error({ err }, 'the purchase worker of this API failed');
+    onSignal('SIGTERM');
+  });
 }
 
 run().catch((err) => {

@@ -32,6 +32,11 @@ export function createApiMetrics() {
       help: 'Purchase workflows started: buyers the admission gate admitted (conversion = these / purchases answered)',
       registers: [registry],
     }),
+    workflowsStartedEagerly: new Counter({
+      name: 'pulsecart_workflows_started_eagerly_total',
+      help: 'Of those, the ones whose first workflow task Temporal handed to this API process (EAGER_START)',
+      registers: [registry],
+    }),
     sseSubscribers: new Gauge({
       name: 'pulsecart_sse_subscribers',
       help: 'Open stock streams (Server-Sent Events) on this instance',

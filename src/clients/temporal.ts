@@ -1,5 +1,6 @@
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
 import { payloadCodec } from '../codec/encryption-codec';
 import type { Config } from '../config';
 
@@ -25,4 +26,21 @@ export async function connectTemporal(
 ): Promise<Client> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, interceptors });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
+}
+
+/**
+ * A client on the SDK's native connection, which a worker in the same process
+ * shares: what eager workflow start needs (the server hands the first workflow
+ * task of a start back to that worker). grpc interceptors do not apply to it.
+ */
+export async function connectNativeTemporal(
+  config: TemporalConfig,
+): Promise<{ connection: NativeConnection; client: Client }> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
+  });
+  return { connection, client };
 }

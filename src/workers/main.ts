@@ -1,9 +1,8 @@
 /** `npm run worker`: one Temporal worker process for the purchase and reconciliation workflows. */
-import { NativeConnection } from '@temporalio/worker';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
-import { connectTemporal, temporalDataConverter } from '../clients/temporal';
+import { connectNativeTemporal, temporalDataConverter } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
@@ -20,8 +19,8 @@ async function run(): Promise<void> {
   const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config, logger);
-  const temporal = await connectTemporal(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // One native connection for the workers and for the client that reconciliation and the schedules use.
+  const { connection, client: temporal } = await connectNativeTemporal(config);
   const worker = await createPurchaseWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -37,6 +36,7 @@ async function run(): Promise<void> {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
     deployment: deploymentOf(config),
+    bundleDir: config.WORKFLOW_BUNDLE_DIR,
   });
   if (config.RECONCILE_SCHEDULE) {
     await new ReconciliationClient(temporal, config.TEMPORAL_TASK_QUEUE).ensureSchedule();
@@ -55,13 +55,7 @@ async function run(): Promise<void> {
   await worker.run();
   // The last trailing stock events go out before the broker connection closes.
   await worker.publisher.close();
-  await Promise.allSettled([
-    connection.close(),
-    temporal.connection.close(),
-    amqp.connection.close(),
-    pool.end(),
-    redis.quit(),
-  ]);
+  await Promise.allSettled([connection.close(), amqp.connection.close(), pool.end(), redis.quit()]);
   logger.info('worker stopped');
 }
 

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter, WorkerDeploymentVersion } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
 import { createPurchaseActivities } from '../activities/purchase';
@@ -14,6 +14,7 @@ import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { countedPublisher } from '../stock-events/counted-publisher';
 import { StockPublisher } from '../stock-events/publisher';
+import { workflowBundle as loadWorkflowBundle } from './workflow-bundle';
 
 export interface PurchaseWorkerOptions {
   connection: NativeConnection;
@@ -36,6 +37,8 @@ export interface PurchaseWorkerOptions {
   backups: BackupSettings;
   /** Worker Versioning: this worker is version `buildId` of the deployment; absent, unversioned. */
   deployment?: WorkerDeploymentVersion;
+  /** WORKFLOW_BUNDLE_DIR: where the set-up left the workflow bundle. */
+  bundleDir: string;
 }
 
 /** The worker's version when WORKER_DEPLOYMENT is set: the build is the release it runs. */
@@ -58,28 +61,34 @@ export interface PurchaseWorker {
   publisher: CoalescingPublisher;
 }
 
-/**
- * The purchase workflows and their activities on the purchase task queue, and
- * reconciliation on a task queue of its own (see reconcileTaskQueue), in one
- * process sharing one connection and one publisher.
- */
-export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { connection, namespace, dataConverter, taskQueue, pool, inventory, outcomes, amqp, temporal, logger } =
-    options;
-  const { shutdownGraceMs } = options;
-  // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
-  const publishes = Runtime.instance().metricMeter.createCounter(
-    'pulsecart_stock_publishes',
-    'messages',
-    'Stock events published to RabbitMQ, by the broker confirm: confirmed or failed',
-  );
-  const confirmed = countedPublisher(new StockPublisher(amqp.channel), (outcome) => publishes.add(1, { outcome }));
-  const publisher = new CoalescingPublisher(confirmed, { intervalMs: options.stockEventIntervalMs, logger });
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: quietBundler,
-  });
-  const common = {
+/** What a worker of the purchase task queue needs, in the worker process or in an API running its purchases. */
+export interface PurchaseTaskQueueOptions extends Pick<
+  PurchaseWorkerOptions,
+  | 'connection'
+  | 'namespace'
+  | 'dataConverter'
+  | 'taskQueue'
+  | 'pool'
+  | 'inventory'
+  | 'outcomes'
+  | 'logger'
+  | 'shutdownGraceMs'
+  | 'deployment'
+  | 'bundleDir'
+> {
+  publisher: Pick<CoalescingPublisher, 'offer'>;
+}
+
+type WorkerBasics = Pick<
+  PurchaseTaskQueueOptions,
+  'connection' | 'namespace' | 'dataConverter' | 'shutdownGraceMs' | 'deployment' | 'bundleDir'
+>;
+
+/** The options every PulseCart worker shares: connection, converter, bundle, shutdown, versioning. */
+async function commonWorkerOptions(options: WorkerBasics) {
+  const { connection, namespace, dataConverter, shutdownGraceMs, deployment } = options;
+  const workflowBundle = await loadWorkflowBundle(options.bundleDir);
+  return {
     connection,
     namespace,
     dataConverter,
@@ -88,20 +97,49 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
     // PINNED: a purchase or a reconciliation finishes on the build that started it, so a new
     // build may change workflow code without patches and a rollback never replays new histories.
-    ...(options.deployment && {
+    ...(deployment && {
       workerDeploymentOptions: {
-        version: options.deployment,
+        version: deployment,
         useWorkerVersioning: true,
         defaultVersioningBehavior: 'PINNED',
       } as const,
     }),
   };
+}
+
+/** The purchase workflows and their local activities, on the purchase task queue. */
+export async function createPurchaseTaskQueueWorker(
+  options: PurchaseTaskQueueOptions,
+  common?: Awaited<ReturnType<typeof commonWorkerOptions>>,
+): Promise<Worker> {
+  const { pool, inventory, publisher, outcomes, logger } = options;
+  return Worker.create({
+    ...(common ?? (await commonWorkerOptions(options))),
+    taskQueue: options.taskQueue,
+    activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }),
+  });
+}
+
+/**
+ * The purchase workflows and their activities on the purchase task queue, and
+ * reconciliation on a task queue of its own (see reconcileTaskQueue), in one
+ * process sharing one connection and one publisher.
+ */
+export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
+  const { taskQueue, pool, inventory, temporal, logger } = options;
+  // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
+  const publishes = Runtime.instance().metricMeter.createCounter(
+    'pulsecart_stock_publishes',
+    'messages',
+    'Stock events published to RabbitMQ, by the broker confirm: confirmed or failed',
+  );
+  const confirmed = countedPublisher(new StockPublisher(options.amqp.channel), (outcome) =>
+    publishes.add(1, { outcome }),
+  );
+  const publisher = new CoalescingPublisher(confirmed, { intervalMs: options.stockEventIntervalMs, logger });
+  const common = await commonWorkerOptions(options);
   const workers = [
-    await Worker.create({
-      ...common,
-      taskQueue,
-      activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }),
-    }),
+    await createPurchaseTaskQueueWorker({ ...options, publisher }, common),
     await Worker.create({
       ...common,
       taskQueue: reconcileTaskQueue(taskQueue),
@@ -129,6 +167,3 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
     },
   };
 }
-
-/** The bundler reports each build at info level; one line per worker start is enough, from the workers themselves. */
-const quietBundler = new DefaultLogger('WARN');

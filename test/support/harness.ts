@@ -16,7 +16,8 @@ import { startStockFanOut, type StockFanOut } from '../../src/api/stream/fan-out
 import { connectAmqp, type Amqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
 import { createRedis } from '../../src/clients/redis';
-import { connectTemporal, temporalDataConverter } from '../../src/clients/temporal';
+import { connectNativeTemporal, connectTemporal, temporalDataConverter } from '../../src/clients/temporal';
+import { runPurchasesHere } from '../../src/api/purchases/eager-purchases';
 import { loadConfig, type Config } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { createLogger } from '../../src/logger';
@@ -76,7 +77,9 @@ export async function startPulseCart(
   { withWorker = true, workerMetricsPort }: HarnessOptions = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomUUID()}`;
-  const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
+  // EAGER_START is off unless a test asks for it: most tests reach Temporal through a grpc client whose
+  // interceptors they use to inject faults; test/eager-start.test.ts runs the API's own purchase worker.
+  const config: Config = { ...loadConfig(), EAGER_START: false, TEMPORAL_TASK_QUEUE: taskQueue, PORT: 0, ...overrides };
   const logger = createLogger(config, 'test');
   const metricsAddress = workerMetricsPort === undefined ? undefined : `127.0.0.1:${workerMetricsPort}`;
   if (!runtimeInstalled) installRuntime(logger, { logLevel: 'WARN', metricsAddress });
@@ -84,12 +87,23 @@ export async function startPulseCart(
   const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config, logger);
-  const temporal = await connectTemporal(config);
+  const native = config.EAGER_START ? await connectNativeTemporal(config) : undefined;
+  const temporal = native?.client ?? (await connectTemporal(config));
   const inventory = new Inventory(redis);
   const metrics = createApiMetrics();
   const fanOut = await startStockFanOut({ amqp, inventory, config, logger, metrics });
   const clients = { pool, redis, amqp, temporal, inventory };
   const services = createApiServices(config, clients, { logger, metrics });
+  const eager =
+    native &&
+    (await runPurchasesHere(config, {
+      connection: native.connection,
+      pool,
+      inventory,
+      outcomes: services.outcomes,
+      publisher: services.publisher,
+      logger,
+    }));
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
   // PORT is 0 (any free port) unless a test needs a known one, as behind nginx.
   const server: Server = app.listen(config.PORT);
@@ -168,6 +182,7 @@ export async function startPulseCart(
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         backups: { databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP },
         deployment: deploymentOf(config),
+        bundleDir: config.WORKFLOW_BUNDLE_DIR,
       });
       worker = { worker: created, running: created.run(), connection };
     },
@@ -184,6 +199,7 @@ export async function startPulseCart(
 
     async close() {
       await harness.stopWorker();
+      await eager?.stop();
       await fanOut.close();
       await services.outcomes.close();
       await new Promise((resolve) => server.close(resolve));

@@ -38,6 +38,8 @@ export interface PurchaseServiceDeps {
   logger: Logger;
   /** How long the sync pattern waits for the outcome before answering PENDING. */
   syncDeadlineMs: number;
+  /** Ask Temporal for the first workflow task in the start reply: this process runs purchases (EAGER_START). */
+  eagerStart: boolean;
 }
 
 export type Pattern = PurchasePattern;
@@ -157,7 +159,6 @@ export class PurchaseService {
       return { request, handle: await this.afterFailedStart(request, err) };
     }
     if (started.existed) await this.joinExisting(request, admission, started.handle);
-    else this.deps.metrics.workflowsStarted.inc();
     if (idempotencyKey) await this.rememberKey(request);
     return { request, handle: started.handle };
   }
@@ -172,6 +173,7 @@ export class PurchaseService {
         args: [request],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: this.deps.eagerStart,
         memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
         typedSearchAttributes: [
           { key: ProductIdAttribute, value: String(request.productId) },
@@ -179,6 +181,8 @@ export class PurchaseService {
           { key: PurchaseStatusAttribute, value: 'PENDING' },
         ],
       });
+      this.deps.metrics.workflowsStarted.inc();
+      if (handle.eagerlyStarted) this.deps.metrics.workflowsStartedEagerly.inc();
       return { handle, existed: false };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

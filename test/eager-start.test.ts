@@ -1,0 +1,63 @@
+import { startPulseCart, type Harness } from './support/harness';
+import { expectSaleInvariants } from './support/invariants';
+import { StockWatcher } from './support/stock-watcher';
+
+/** A counter of the API's /metrics, 0 when it was never counted. */
+async function counter(h: Harness, name: string): Promise<number> {
+  const { body } = await h.request('GET', '/metrics');
+  const match = String(body).match(new RegExp(`^${name} (\\d+)`, 'm'));
+  return match ? Number(match[1]) : 0;
+}
+
+describe('eager workflow start (EAGER_START): the API runs the purchases it starts', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // No worker process polls this task queue: only the API's own purchase worker can run its purchases.
+    h = await startPulseCart({ EAGER_START: true }, { withWorker: false });
+  });
+  afterAll(() => h.close());
+
+  it('a sync buyer gets CONFIRMED from the API alone, and Temporal handed the workflow task back with the start', async () => {
+    const { id: productId } = await h.createProduct({ stock: 5 });
+    const reply = await h.request('POST', '/api/v1/sync/purchase', {
+      token: await h.token(h.buyer()),
+      body: { productId, quantity: 1 },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('CONFIRMED');
+    expect(await counter(h, 'pulsecart_workflows_started_eagerly_total')).toBe(1);
+  });
+
+  it('when 300 buyers race for 40 units, exactly 40 are confirmed by the API worker and every invariant holds', async () => {
+    const stock = 40;
+    const { id: productId } = await h.createProduct({ stock, maxPerUser: 1 });
+    const watcher = await StockWatcher.watch(h.amqp, productId);
+    const startedBefore = await counter(h, 'pulsecart_workflows_started_total');
+    const buyers = await Promise.all(Array.from({ length: 300 }, () => h.token(h.buyer())));
+    const responses = await Promise.all(
+      buyers.map((token, i) =>
+        h.request('POST', `/api/v1/${i % 2 === 0 ? 'sync' : 'async'}/purchase`, {
+          token,
+          body: { productId, quantity: 1 },
+        }),
+      ),
+    );
+    for (const r of responses) expect([200, 202, 409]).toContain(r.status);
+    const accepted = responses.filter((r) => r.status === 200 || r.status === 202).map((r) => r.body.trackingId);
+    expect(accepted).toHaveLength(stock);
+
+    const { statuses, confirmedQuantity } = await expectSaleInvariants(h, {
+      productId,
+      initialStock: stock,
+      maxPerUser: 1,
+      accepted,
+      watcher,
+    });
+    expect(confirmedQuantity).toBe(stock);
+    expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
+    expect((await counter(h, 'pulsecart_workflows_started_total')) - startedBefore).toBe(stock);
+    // Every start found a free slot on the API's worker, which is the only one polling this task queue.
+    expect(await counter(h, 'pulsecart_workflows_started_eagerly_total')).toBeGreaterThan(1);
+    await watcher.stop();
+  });
+});

@@ -308,13 +308,7 @@ function apiMetricNames(): string[] {
 
 /** What the worker adds through the SDK's meter: counters are exported with `_total` (countersTotalSuffix). */
 function workerMetricNames(): string[] {
-  const sources = [
-    'src/activities/reconciliation.ts',
-    'src/activities/sales-metrics.ts',
-    'src/workers/purchase-worker.ts',
-  ]
-    .map(read)
-    .join('\n');
+  const sources = ['src/activities/reconciliation.ts', 'src/workers/purchase-worker.ts'].map(read).join('\n');
   return [...sources.matchAll(/\.create(Counter|Gauge)\(\s*'([a-z_]+)'/g)].map(([, kind, name]) =>
     kind === 'Counter' ? `${name}_total` : name,
   );

@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createPurchaseActivities } from '../../src/activities/purchase';
+import { sdkSalesMetrics } from '../../src/activities/sales-metrics';
 import { PurchaseOutcomes } from '../../src/purchase-status/purchase-outcomes';
 import { connectAmqp } from '../../src/clients/amqp';
 import { createPool } from '../../src/clients/postgres';
@@ -118,6 +119,7 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
           inventory,
           publisher,
           outcomes: new PurchaseOutcomes(redis, config.PURCHASE_STATUS_TTL_S),
+          sales: sdkSalesMetrics(Runtime.instance().metricMeter),
           logger,
         }),
         async noop() {},

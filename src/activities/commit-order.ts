@@ -69,10 +69,15 @@ async function insertOrder(
   return { orderId, sale: { revenueCents, sellThroughSeconds } };
 }
 
-/** The sale's length: now() is this transaction's start, the new order's created_at. */
+/**
+ * The sale's length, from its first order to its last. The new order's created_at is now(), this transaction's
+ * start; an order of a transaction that started later but committed first (this one waited for the product row
+ * lock) is later still, and visible here: the latest of them ends the sale.
+ */
 async function sellThrough(client: PoolClient, request: PurchaseRequest): Promise<number> {
   const { rows } = await client.query<{ seconds: number }>(
-    'SELECT EXTRACT(EPOCH FROM now() - MIN(created_at))::float8 AS seconds FROM orders WHERE product_id = $1',
+    `SELECT EXTRACT(EPOCH FROM GREATEST(now(), MAX(created_at)) - MIN(created_at))::float8 AS seconds
+       FROM orders WHERE product_id = $1`,
     [request.productId],
   );
   return rows[0].seconds;

@@ -11,7 +11,7 @@ import type { PurchaseOutcome } from '../domain/purchase';
 import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { CoalescingPublisher } from '../stock-events/coalescing-publisher';
 import { commitOrder, type CommittedOrder } from './commit-order';
-import { countSale } from './sales-metrics';
+import { countSale, type SalesMetrics } from './sales-metrics';
 import { releaseReservation, type Released } from './release-reservation';
 
 export interface PurchaseActivityDeps {
@@ -21,13 +21,22 @@ export interface PurchaseActivityDeps {
   publisher: Pick<CoalescingPublisher, 'offer'>;
   /** Where each purchase's outcome lands for the API (the activity that ends a purchase writes it). */
   outcomes: PurchaseOutcomes;
+  /** The business metrics of committed orders: the SDK's meter in a worker, the registry in an API. */
+  sales: SalesMetrics;
   logger: Logger;
 }
 
 /** How a purchase ends when its commit cannot happen: the workflow decides, the release records it. */
 export type CommitFailure = Pick<PurchaseOutcome, 'status' | 'reason'>;
 
-export function createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }: PurchaseActivityDeps) {
+export function createPurchaseActivities({
+  pool,
+  inventory,
+  publisher,
+  outcomes,
+  sales,
+  logger,
+}: PurchaseActivityDeps) {
   const broadcast = publisher.offer.bind(publisher);
 
   /** Runs one workflow step and logs one line for it, success or failure. */
@@ -71,7 +80,7 @@ export function createPurchaseActivities({ pool, inventory, publisher, outcomes,
     commitOrder(request: PurchaseRequest): Promise<CommittedOrder> {
       return step('commitOrder', request, async () => {
         const { sale, ...order } = await commitOrder(pool, request, Context.current().cancellationSignal);
-        if (sale) countSale(request, sale);
+        if (sale) countSale(sales, request, sale);
         // The sale's figures stay out of the workflow history: the order id is all it needs.
         return order;
       });

@@ -10,6 +10,7 @@ import { createLogger } from '../logger';
 import { createApiServices, createApp } from './app';
 import { HttpDrain } from './http-drain';
 import { runPurchasesHere } from './purchases/eager-purchases';
+import { installRuntime } from '../workers/runtime';
 import { createApiMetrics } from './metrics';
 import { startStockFanOut } from './stream/fan-out';
 
@@ -26,7 +27,9 @@ async function run(): Promise<void> {
   const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config, logger);
-  // EAGER_START: the client shares its native connection with the purchase worker this process runs.
+  // EAGER_START: the client shares its native connection with the purchase worker this process runs,
+  // whose SDK logs go through our logger (its business metrics go to this API's /metrics).
+  if (config.EAGER_START) installRuntime(logger);
   const native = config.EAGER_START ? await connectNativeTemporal(config) : undefined;
   const temporal = native?.client ?? (await connectTemporal(config));
   const metrics = createApiMetrics();
@@ -41,6 +44,7 @@ async function run(): Promise<void> {
       inventory: clients.inventory,
       outcomes: services.outcomes,
       publisher: services.publisher,
+      sales: metrics.sales,
       logger,
     }));
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });

@@ -1,6 +1,7 @@
 import { pendingCommands, type RedisClient } from '../clients/redis';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SALES_METRICS, type SalesMetrics } from '../activities/sales-metrics';
 
 /** Prometheus metrics of one API process, on its own registry. */
 export function createApiMetrics() {
@@ -72,6 +73,28 @@ export function createApiMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    sales: registrySalesMetrics(registry),
+  };
+}
+
+/** The business metrics of the orders this API commits when it runs its purchases (EAGER_START). */
+function registrySalesMetrics(registry: Registry): SalesMetrics {
+  const { orders, revenueCents, unitsSold, sellThroughSeconds } = SALES_METRICS;
+  const counter = <K extends string>([name, help]: readonly [string, string], label: K) => {
+    const metric = new Counter({ name: `${name}_total`, help, labelNames: [label], registers: [registry] });
+    return { add: (value: number, labels: Record<K, string>) => metric.inc(labels, value) };
+  };
+  const gauge = new Gauge({
+    name: sellThroughSeconds[0],
+    help: sellThroughSeconds[1],
+    labelNames: ['productId'],
+    registers: [registry],
+  });
+  return {
+    orders: counter(orders, 'pattern'),
+    revenueCents: counter(revenueCents, 'pattern'),
+    unitsSold: counter(unitsSold, 'productId'),
+    sellThroughSeconds: { set: (value, labels) => gauge.set(labels, value) },
   };
 }
 

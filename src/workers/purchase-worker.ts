@@ -4,6 +4,7 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
 import { createPurchaseActivities } from '../activities/purchase';
+import { sdkSalesMetrics, type SalesMetrics } from '../activities/sales-metrics';
 import { createReconciliationActivities } from '../activities/reconciliation';
 import { createBackupActivities, type BackupSettings } from '../backups/backup-activities';
 import type { Amqp } from '../clients/amqp';
@@ -77,6 +78,7 @@ export interface PurchaseTaskQueueOptions extends Pick<
   | 'bundleDir'
 > {
   publisher: Pick<CoalescingPublisher, 'offer'>;
+  sales: SalesMetrics;
 }
 
 type WorkerBasics = Pick<
@@ -112,11 +114,11 @@ export async function createPurchaseTaskQueueWorker(
   options: PurchaseTaskQueueOptions,
   common?: Awaited<ReturnType<typeof commonWorkerOptions>>,
 ): Promise<Worker> {
-  const { pool, inventory, publisher, outcomes, logger } = options;
+  const { pool, inventory, publisher, outcomes, sales, logger } = options;
   return Worker.create({
     ...(common ?? (await commonWorkerOptions(options))),
     taskQueue: options.taskQueue,
-    activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, logger }),
+    activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, sales, logger }),
   });
 }
 
@@ -127,8 +129,9 @@ export async function createPurchaseTaskQueueWorker(
  */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
   const { taskQueue, pool, inventory, temporal, logger } = options;
+  const { metricMeter } = Runtime.instance();
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
-  const publishes = Runtime.instance().metricMeter.createCounter(
+  const publishes = metricMeter.createCounter(
     'pulsecart_stock_publishes',
     'messages',
     'Stock events published to RabbitMQ, by the broker confirm: confirmed or failed',
@@ -139,7 +142,11 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
   const publisher = new CoalescingPublisher(confirmed, { intervalMs: options.stockEventIntervalMs, logger });
   const common = await commonWorkerOptions(options);
   const workers = [
-    await createPurchaseTaskQueueWorker({ ...options, publisher }, common),
+    await createPurchaseTaskQueueWorker(
+      // Tagged as the SDK tags its own worker metrics, so one worker's figures can be told from another's.
+      { ...options, publisher, sales: sdkSalesMetrics(metricMeter.withTags({ taskQueue })) },
+      common,
+    ),
     await Worker.create({
       ...common,
       taskQueue: reconcileTaskQueue(taskQueue),

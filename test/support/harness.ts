@@ -102,6 +102,7 @@ export async function startPulseCart(
       inventory,
       outcomes: services.outcomes,
       publisher: services.publisher,
+      sales: metrics.sales,
       logger,
     }));
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });

@@ -4,6 +4,7 @@ import { temporalDataConverter } from '../../clients/temporal';
 import type { Config } from '../../config';
 import type { Inventory } from '../../inventory/inventory';
 import type { Logger } from '../../logger';
+import type { SalesMetrics } from '../../activities/sales-metrics';
 import type { PurchaseOutcomes } from '../../purchase-status/purchase-outcomes';
 import { CoalescingPublisher, type EventPublisher } from '../../stock-events/coalescing-publisher';
 import { createPurchaseTaskQueueWorker, deploymentOf } from '../../workers/purchase-worker';
@@ -16,6 +17,8 @@ export interface EagerPurchaseDeps {
   outcomes: PurchaseOutcomes;
   /** The API's confirmed publisher; stock events are coalesced per product on top of it, as in the workers. */
   publisher: EventPublisher;
+  /** The business metrics of the orders committed here, on the API's /metrics. */
+  sales: SalesMetrics;
   logger: Logger;
 }
 
@@ -49,7 +52,7 @@ export async function runPurchasesHere(
   >,
   deps: EagerPurchaseDeps,
 ): Promise<EagerPurchases> {
-  const { connection, pool, inventory, outcomes, logger } = deps;
+  const { connection, pool, inventory, outcomes, sales, logger } = deps;
   const publisher = new CoalescingPublisher(deps.publisher, { intervalMs: config.STOCK_EVENT_INTERVAL_MS, logger });
   const worker = await createPurchaseTaskQueueWorker({
     connection,
@@ -60,6 +63,7 @@ export async function runPurchasesHere(
     inventory,
     outcomes,
     publisher,
+    sales,
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     deployment: deploymentOf(config),

@@ -5,7 +5,8 @@
  * blocks of docs/performance.md, leaving the prose around them alone.
  * `--collect` first replaces the figures with the newest results of each
  * benchmark under bench/results (git-ignored): the default sale per speed,
- * the ratios of `npm run bench`, and `npm run bench:sse` per subscriber count.
+ * each ratio of `npm run bench` from the newest run that measured it, and
+ * `npm run bench:sse` per subscriber count.
  * The scale-out table is not collected: a result file does not say how many
  * processes served the sale. `--check` writes nothing and exits 1 when the
  * document is not what the figures render.
@@ -18,6 +19,8 @@ import {
   PERFORMANCE_MD,
   readFigures,
   renderDocument,
+  type CrowdSale,
+  type Latency,
   type Provenance,
   type RatioFigures,
   type SaleColumn,
@@ -59,8 +62,11 @@ function machine(info: MachineInfo | undefined): string {
   return `${info.cores} cores (${info.cpu}), ${info.memoryGiB} GiB, Node ${info.node}, load average at start ${load}`;
 }
 
+/** The source of figures no result file was found for: `--collect` keeps what is committed for them. */
+const NO_RESULT = 'no result found';
+
 const provenance = (used: Result[], conditions: string): Provenance => ({
-  source: used.length ? used.map((r) => `bench/results/${r.file}`).join(', ') : 'no result found',
+  source: used.length ? used.map((r) => `bench/results/${r.file}`).join(', ') : NO_RESULT,
   machine: [...new Set(used.map((r) => machine(r.data.machine)))].join('; ') || 'not recorded',
   conditions,
 });
@@ -69,24 +75,37 @@ function saleColumn(at: string, sale: any): SaleColumn {
   const cores = Object.fromEntries(
     Object.entries<number>(sale.cpuSeconds).map(([name, seconds]) => [name, seconds / sale.wallS]),
   );
-  const latencyMs = Object.fromEntries(
-    Object.entries<any>(sale.latency).map(([pattern, l]) => [pattern, { p50: l.p50, p95: l.p95, p99: l.p99 }]),
-  );
+  const latencies = (byName: Record<string, any> = {}): Record<string, Latency> =>
+    Object.fromEntries(
+      Object.entries(byName).map(([name, l]) => [name, { count: l.count, p50: l.p50, p95: l.p95, p99: l.p99 }]),
+    );
+  const { purchases } = sale;
   return {
     measuredAt: minute(at),
     buyers: sale.options.buyers,
     stock: sale.options.stock,
     durationS: sale.options.durationS,
     speed: sale.options.speed,
+    connections: sale.options.connections,
     wallS: sale.wallS,
     requests: sale.requests.total,
     perSecond: sale.requests.perSecond,
     peakPerSecond: sale.requests.peakPerSecond,
-    latencyMs,
+    latencyMs: latencies(sale.latency),
+    latencyByOutcomeMs: latencies(sale.latencyByOutcome),
     soldOutS: sale.soldOutS ?? null,
     lastOrderS: sale.lastOrderS ?? null,
+    purchases: purchases && {
+      admitted: purchases.admitted,
+      syncAdmitted: purchases.syncAdmitted,
+      syncSettledByAnswer: purchases.syncSettledByAnswer,
+      lastTerminalS: purchases.lastTerminalS ?? null,
+      firstOrderS: purchases.firstOrderS ?? null,
+      committedPerSecond: purchases.committedPerSecond ?? null,
+    },
     workflowsStarted: sale.workflows.temporal,
     invariantsHold: sale.invariants.passed,
+    peakRssMiB: sale.peakRssMiB,
     cores,
   };
 }
@@ -110,19 +129,35 @@ function collectSale(results: Result[]) {
   };
 }
 
+/** A ratio of a missing figure is NaN, which JSON writes as null. */
+const finite = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+const crowdSale = (s: any): CrowdSale => ({
+  buyers: s.buyers,
+  admitted: s.admitted,
+  lastTerminalS: finite(s.lastTerminalS),
+  lastOrderS: finite(s.lastOrderS),
+  syncAdmitted: s.syncAdmitted,
+  syncSettledByAnswer: s.syncSettledByAnswer,
+  committedPerSecond: finite(s.committedPerSecond),
+  invariantsHold: s.invariantsHold,
+});
+
 function collectRatios(results: Result[]): RatioFigures {
   const newest = (step: string) => results.find((r) => r.data.ratios?.[step]);
   const soldOut = newest('sold-out');
   const workflows = newest('workflows');
   const sale = newest('sale');
+  const drain = newest('drain');
+  const crowd = newest('crowd');
   const variant = (report: any, name: string) => report.results.find((c: any) => c.variant === name);
   const buyers = (t: any, key: 'answer' | 'terminal', p: 'p50' | 'p99') => ({
     sync: t['sync admitted'][key][p],
     async: t['async admitted'][key][p],
   });
-  const used = [soldOut, workflows, sale].filter((r): r is Result => r !== undefined);
+  const used = [soldOut, workflows, sale, drain, crowd].filter((r): r is Result => r !== undefined);
   return {
-    provenance: provenance([...new Set(used)], 'npm run bench: every ratio measured within one run'),
+    provenance: provenance([...new Set(used)], 'npm run bench; each ratio within one run, the newest that measured it'),
     soldOut: soldOut
       ? (({ options, api, bare }) => ({
           measuredAt: minute(soldOut.at),
@@ -161,6 +196,24 @@ function collectRatios(results: Result[]): RatioFigures {
           peakRssMiB: s.peakRssMiB ?? {},
         }))(sale.data.sale)
       : null,
+    drain: drain
+      ? (({ committedPerSecond, emptyWorkflowsPerSecond, ratio }) => ({
+          measuredAt: minute(drain.at),
+          speed: drain.data.sale?.options.speed ?? null,
+          committedPerSecond: finite(committedPerSecond),
+          emptyWorkflowsPerSecond,
+          ratio: finite(ratio),
+        }))(drain.data.ratios.drain)
+      : null,
+    crowd: crowd
+      ? ((report) => ({
+          measuredAt: minute(crowd.at),
+          options: report.options,
+          exact: crowdSale(report.exact),
+          crowd: crowdSale(report.crowd),
+          lastTerminalRatio: finite(report.lastTerminalRatio),
+        }))(crowd.data.ratios.crowd)
+      : null,
   };
 }
 
@@ -189,6 +242,10 @@ function collect(): void {
   const figures = { sale: collectSale(results), ratios: collectRatios(results), 'sse-latency': collectSse(results) };
   for (const [name, value] of Object.entries(figures)) {
     const file = path.join(FIGURES_DIR, `${name}.json`);
+    if (value.provenance.source === NO_RESULT) {
+      console.log(`[bench:report] ${file} kept: no result for it under bench/results`);
+      continue;
+    }
     writeJson(file, value);
     console.log(`[bench:report] ${file} ← ${value.provenance.source}`);
   }

@@ -44,7 +44,8 @@ export interface SaleRun {
   invariants: InvariantReport;
   /** Invariants as the buyers saw them: answers, idempotency keys, polls. */
   clientViolations: Violation[];
-  workflows: { temporal: number; metrics?: number };
+  /** Counted by Temporal, and by the API's /metrics: started, and of those handed back to the API (eager start). */
+  workflows: { temporal: number; metrics?: number; eagerly?: number };
   peakRssMiB?: Record<string, number>;
 }
 
@@ -66,8 +67,8 @@ interface Crowd {
   plans: BuyerPlan[];
   tokens: string[];
   tokensMs: number;
-  /** pulsecart_workflows_started_total before the sale. */
-  startedBefore?: number;
+  /** The API's workflow counters before the sale. */
+  startedBefore?: { started: number; eagerly: number };
 }
 
 type Played = Pick<SaleRun, 'recorder' | 'stock' | 'subscribers' | 'cpu' | 'wallMs' | 'openedAt'>;
@@ -177,9 +178,11 @@ async function settle(stage: Stage, crowd: Crowd, played: Played) {
   await subscribers.close();
   const query = workflowQuery(crowd.productId, played.openedAt, stage.spawned?.taskQueue);
   const startedAfter = crowd.startedBefore === undefined ? undefined : await admin.workflowsStarted();
+  const before = crowd.startedBefore ?? { started: 0, eagerly: 0 };
   const workflows = {
     temporal: await countWorkflows(stage.temporal, query, recorder.accepted.size),
-    metrics: startedAfter === undefined ? undefined : startedAfter - (crowd.startedBefore ?? 0),
+    metrics: startedAfter && startedAfter.started - before.started,
+    eagerly: startedAfter && startedAfter.eagerly - before.eagerly,
   };
   return { invariants, clientViolations: clientViolations(recorder, invariants, options.stock), workflows };
 }

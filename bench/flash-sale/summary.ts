@@ -58,7 +58,7 @@ export interface SaleSummary {
   soldOutS?: number;
   lastOrderS?: number;
   purchases: PurchaseFlow;
-  workflows: { temporal: number; metrics?: number; perUnitOfStock: number };
+  workflows: { temporal: number; metrics?: number; eagerly?: number; perUnitOfStock: number };
   invariants: { passed: boolean; violationCount: number; violations: Violation[] };
   cpuSeconds: Record<string, number>;
   peakRssMiB?: Record<string, number>;

@@ -26,6 +26,7 @@ function overview(summary: SaleSummary): Table {
       ['admitted sync buyers decided within the deadline', syncInTime(summary.purchases)],
       ['workflows started (Temporal)', count(workflows.temporal)],
       ['workflows started (API /metrics)', workflows.metrics === undefined ? '-' : count(workflows.metrics)],
+      ['of those, started eagerly on the API', workflows.eagerly === undefined ? '-' : count(workflows.eagerly)],
       ['workflows per unit of stock', workflows.perUnitOfStock.toFixed(3)],
       ['simulator lag p99', `${ms(summary.simulatorLagMs.p99)} ms`],
       ['SSE', sseFigure(summary)],

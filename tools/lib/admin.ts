@@ -50,10 +50,16 @@ export class AdminApi {
     return reply.status === 200 ? reply.body.status : undefined;
   }
 
-  /** pulsecart_workflows_started_total of this API instance, if it exposes it. */
-  async workflowsStarted(): Promise<number | undefined> {
+  /**
+   * pulsecart_workflows_started_total of this API instance, and of them those Temporal handed to it
+   * (pulsecart_workflows_started_eagerly_total), if it exposes them.
+   */
+  async workflowsStarted(): Promise<{ started: number; eagerly: number } | undefined> {
     const reply = await this.client.call('GET', '/metrics');
-    const match = typeof reply.body === 'string' && reply.body.match(/^pulsecart_workflows_started_total (\d+)/m);
-    return match ? Number(match[1]) : undefined;
+    const text = typeof reply.body === 'string' ? reply.body : '';
+    const counter = (name: string) => text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1];
+    const started = counter('pulsecart_workflows_started_total');
+    if (started === undefined) return undefined;
+    return { started: Number(started), eagerly: Number(counter('pulsecart_workflows_started_eagerly_total') ?? 0) };
   }
 }

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   FIGURES_DIR,
-  PERFORMANCE_MD,
+  GENERATED_PAGES,
   readFigures,
   renderDocument,
   type CrowdSale,
@@ -254,17 +254,20 @@ function collect(): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { collect: { type: 'boolean' }, check: { type: 'boolean' } } });
   if (values.collect) collect();
-  const current = readFileSync(PERFORMANCE_MD, 'utf8');
-  const rendered = await renderDocument(current, readFigures());
-  if (values.check) {
-    if (rendered !== current) {
-      console.error(`[bench:report] ${PERFORMANCE_MD} is not what docs/figures renders: run npm run bench:report`);
-      process.exitCode = 1;
+  const figures = readFigures();
+  for (const page of GENERATED_PAGES) {
+    const current = readFileSync(page, 'utf8');
+    const rendered = await renderDocument(current, figures, page);
+    if (values.check) {
+      if (rendered !== current) {
+        console.error(`[bench:report] ${page} is not what docs/figures renders: run npm run bench:report`);
+        process.exitCode = 1;
+      }
+      continue;
     }
-    return;
+    writeFileSync(page, rendered);
+    console.log(`[bench:report] ${page} ${rendered === current ? 'unchanged' : 'updated'}`);
   }
-  writeFileSync(PERFORMANCE_MD, rendered);
-  console.log(`[bench:report] ${PERFORMANCE_MD} ${rendered === current ? 'unchanged' : 'updated'}`);
 }
 
 main().catch((err) => {

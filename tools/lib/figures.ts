@@ -10,6 +10,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FIGURES_DIR = path.join(ROOT, 'docs', 'figures');
 export const PERFORMANCE_MD = path.join(ROOT, 'docs', 'performance.md');
+/** Pages with generated blocks: every table in docs/performance.md, and the README's summary of the aims. */
+export const GENERATED_PAGES = [PERFORMANCE_MD, path.join(ROOT, 'README.md')];
 
 /** One measured value, a value per run (several runs), the range over runs, or not measured. */
 export type Figure = number | number[] | { min: number; max: number } | null;

@@ -160,6 +160,11 @@ const schema = z
      * see docs/performance.md). Off: the API only starts purchases and the workers run them.
      */
     EAGER_START: z.stringbool().default(true),
+    /**
+     * Purchase workflow starts in flight to Temporal from one API process; the others wait their turn in order,
+     * so that the first admitted end first instead of every purchase ending late together (docs/performance.md).
+     */
+    TEMPORAL_START_CONCURRENCY: z.coerce.number().int().positive().default(16),
     /** Per product, each worker publishes at most one stock event per this many ms; the newest value always follows. */
     STOCK_EVENT_INTERVAL_MS: z.coerce.number().int().positive().default(100),
     /** How often an open stock stream gets a comment line, so that proxies keep the connection. */

@@ -60,6 +60,7 @@ export type ApiConfig = Pick<
   | 'SYNC_DEADLINE_MS'
   | 'SOLD_OUT_CACHE_MS'
   | 'EAGER_START'
+  | 'TEMPORAL_START_CONCURRENCY'
   | 'IDEMPOTENCY_KEY_TTL_S'
   | 'PURCHASE_STATUS_TTL_S'
   | 'SSE_RETRY_MS'
@@ -118,6 +119,7 @@ export function createApiServices(
     logger,
     syncDeadlineMs: config.SYNC_DEADLINE_MS,
     eagerStart: config.EAGER_START,
+    startConcurrency: config.TEMPORAL_START_CONCURRENCY,
   });
   const report = new OperatorReport({
     pool,

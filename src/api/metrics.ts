@@ -33,6 +33,11 @@ export function createApiMetrics() {
       help: 'Purchase workflows started: buyers the admission gate admitted (conversion = these / purchases answered)',
       registers: [registry],
     }),
+    workflowStartsWaiting: new Gauge({
+      name: 'pulsecart_workflow_starts_waiting',
+      help: 'Admitted purchases waiting for their turn to start (TEMPORAL_START_CONCURRENCY starts are in flight)',
+      registers: [registry],
+    }),
     workflowsStartedEagerly: new Counter({
       name: 'pulsecart_workflows_started_eagerly_total',
       help: 'Of those, the ones whose first workflow task Temporal handed to this API process (EAGER_START)',

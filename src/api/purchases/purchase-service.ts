@@ -4,6 +4,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import pLimit from 'p-limit';
 import { AppError } from '../../domain/errors';
 import { workflowIdFor, type PurchaseOutcome, type PurchasePattern, type PurchaseRequest } from '../../domain/purchase';
 import { trackingIdFor } from '../../domain/tracking';
@@ -40,6 +41,8 @@ export interface PurchaseServiceDeps {
   syncDeadlineMs: number;
   /** Ask Temporal for the first workflow task in the start reply: this process runs purchases (EAGER_START). */
   eagerStart: boolean;
+  /** Purchase starts in flight to Temporal at once; the others wait their turn, in order. */
+  startConcurrency: number;
 }
 
 export type Pattern = PurchasePattern;
@@ -83,7 +86,17 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
  * Every purchase metric is counted here, once per answer.
  */
 export class PurchaseService {
-  constructor(private readonly deps: PurchaseServiceDeps) {}
+  /**
+   * A crowd admitted at once would send every start to Temporal together, and
+   * the workflow tasks that finish purchases would queue behind them: every
+   * purchase would end late, together. In turn, the first end first, and a
+   * start finds this process' purchase worker free for the eager task.
+   */
+  private readonly startSlots: pLimit.Limit;
+
+  constructor(private readonly deps: PurchaseServiceDeps) {
+    this.startSlots = pLimit(deps.startConcurrency);
+  }
 
   /**
    * The crowd's cheap path, before anything shared is touched: a product this
@@ -167,26 +180,38 @@ export class PurchaseService {
   private async start(request: PurchaseRequest): Promise<{ handle: Handle; existed: boolean }> {
     const workflowId = workflowIdFor(request.trackingId);
     try {
-      const handle = await this.deps.temporal.workflow.start<typeof purchase>(PURCHASE_WORKFLOW, {
-        workflowId,
-        taskQueue: this.deps.taskQueue,
-        args: [request],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        requestEagerStart: this.deps.eagerStart,
-        memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
-        typedSearchAttributes: [
-          { key: ProductIdAttribute, value: String(request.productId) },
-          { key: UserIdAttribute, value: request.userId },
-          { key: PurchaseStatusAttribute, value: 'PENDING' },
-        ],
-      });
+      const handle = await this.inTurn(() =>
+        this.deps.temporal.workflow.start<typeof purchase>(PURCHASE_WORKFLOW, {
+          workflowId,
+          taskQueue: this.deps.taskQueue,
+          args: [request],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          requestEagerStart: this.deps.eagerStart,
+          memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
+          typedSearchAttributes: [
+            { key: ProductIdAttribute, value: String(request.productId) },
+            { key: UserIdAttribute, value: request.userId },
+            { key: PurchaseStatusAttribute, value: 'PENDING' },
+          ],
+        }),
+      );
       this.deps.metrics.workflowsStarted.inc();
       if (handle.eagerlyStarted) this.deps.metrics.workflowsStartedEagerly.inc();
       return { handle, existed: false };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       return { handle: this.deps.temporal.workflow.getHandle(workflowId), existed: true };
+    }
+  }
+
+  private async inTurn<T>(start: () => Promise<T>): Promise<T> {
+    const started = this.startSlots(start);
+    this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
+    try {
+      return await started;
+    } finally {
+      this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
     }
   }
 

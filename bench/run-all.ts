@@ -28,6 +28,7 @@ import {
   measureWorkflowCost,
   workflowCostTable,
   workflowCpuTable,
+  workflowHistoryTable,
   type WorkflowCostReport,
 } from './ratios/workflow-cost';
 import { useDataFolderSecret } from '../tools/signing-secret';
@@ -86,6 +87,7 @@ async function workflowsStep(values: Values, stamp: string): Promise<StepResult>
   const report = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
   printTable(workflowCostTable(report));
   printTable(workflowCpuTable(report));
+  printTable(workflowHistoryTable(report));
   return { value: report };
 }
 

@@ -19,7 +19,10 @@ import { loadConfig } from '../../src/config';
 import { Inventory } from '../../src/inventory/inventory';
 import { CoalescingPublisher } from '../../src/stock-events/coalescing-publisher';
 import { StockPublisher } from '../../src/stock-events/publisher';
+import { temporalDataConverter } from '../../src/clients/temporal';
+import { useDataFolderPayloadKeys } from '../../tools/payload-keys';
 import { ensureTemporal } from '../../tools/setup';
+import { historyCost, historyCostTable, type HistoryCost } from '../lib/history-cost';
 import {
   compareWithFirst,
   comparisonTable,
@@ -33,6 +36,7 @@ import {
 import { CpuSampler } from '../lib/proc';
 import type { Table } from '../lib/table';
 import { emptyWorkflow, purchase } from '../workflows';
+import { purchaseVisibility } from '../../src/workflows/shared';
 
 export interface WorkflowCostReport {
   load: WorkflowLoad;
@@ -41,6 +45,8 @@ export interface WorkflowCostReport {
   cores: Record<string, Record<string, number>>;
   /** Purchase executions that did not end CONFIRMED (there is stock for all). */
   notConfirmed: number;
+  /** Per variant, what one more execution left in Temporal's history. */
+  histories: Record<string, HistoryCost>;
 }
 
 /** Cores used by each process group while each variant ran, averaged over its rounds. */
@@ -78,8 +84,26 @@ async function stockedProduct(pool: Pool, inventory: Inventory, stock: number): 
   return rows[0].id;
 }
 
+/** Runs one more execution of each variant and reads what its history holds. */
+async function historyCosts(
+  client: Client,
+  taskQueue: string,
+  variants: WorkflowVariant[],
+): Promise<Record<string, HistoryCost>> {
+  const costs: Record<string, HistoryCost> = {};
+  for (const variant of variants) {
+    const workflowId = `bench-history-${randomUUID()}`;
+    await variant.execute(client, taskQueue, workflowId);
+    costs[variant.name] = await historyCost(client, workflowId);
+  }
+  return costs;
+}
+
 export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): Promise<WorkflowCostReport> {
+  // Payloads are encrypted as in production (src/codec), on both sides.
+  useDataFolderPayloadKeys();
   const config = loadConfig();
+  const dataConverter = temporalDataConverter(config);
   // The SDK's own logs (worker state changes) would drown the tables.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const { temporalAddress: address } = await ensureTemporal();
@@ -102,7 +126,13 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
       async execute(client, taskQueue, workflowId) {
         const trackingId = randomUUID();
         const request = { trackingId, userId: `wf-bench-${process.pid}`, productId, quantity: 1 };
-        const outcome = await client.workflow.execute(purchase, { taskQueue, workflowId, args: [request] });
+        // Started as the API starts it, memo and search attributes included.
+        const outcome = await client.workflow.execute(purchase, {
+          taskQueue,
+          workflowId,
+          args: [request],
+          ...purchaseVisibility(request),
+        });
         if (outcome.status !== 'CONFIRMED') notConfirmed += 1;
       },
     };
@@ -111,6 +141,7 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
     const worker = await Worker.create({
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: {
@@ -125,10 +156,13 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
         async noop() {},
       },
     });
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
     const cpu = new CpuByVariant();
-    const measurements = await worker.runUntil(measureVariants(client, taskQueue, variants, load, cpu.hook));
-    return { load, results: compareWithFirst(measurements), cores: cpu.averages(), notConfirmed };
+    const { measurements, histories } = await worker.runUntil(async () => ({
+      measurements: await measureVariants(client, taskQueue, variants, load, cpu.hook),
+      histories: await historyCosts(client, taskQueue, variants),
+    }));
+    return { load, results: compareWithFirst(measurements), cores: cpu.averages(), notConfirmed, histories };
   } finally {
     await publisher.close();
     await Promise.allSettled([
@@ -144,12 +178,15 @@ export async function measureWorkflowCost(load: WorkflowLoad, logFile: string): 
 /** Where the CPU went while each variant ran: the bound when throughput differs. */
 export function workflowCpuTable(report: WorkflowCostReport): Table {
   const groups = [...new Set(Object.values(report.cores).flatMap((cores) => Object.keys(cores)))];
+  const rate = Object.fromEntries(report.results.map((r) => [r.variant, r.workflowsPerSecond]));
+  // Cores over workflows per second: each process's CPU per workflow, comparable across a noisy machine.
+  const cell = (variant: string, cores = 0) => `${cores.toFixed(2)} (${((cores / rate[variant]) * 1000).toFixed(1)})`;
   return {
-    title: '2b. Cores busy per process while each variant ran',
+    title: '2b. Cores busy per process while each variant ran (CPU ms per workflow)',
     header: ['variant', ...groups],
     rows: Object.entries(report.cores).map(([variant, cores]) => [
       variant,
-      ...groups.map((g) => (cores[g] ?? 0).toFixed(2)),
+      ...groups.map((g) => cell(variant, cores[g])),
     ]),
   };
 }
@@ -161,4 +198,9 @@ export function workflowCostTable(report: WorkflowCostReport): Table {
     `2. Purchase workflow vs empty workflow, execute × ${count} at concurrency ${concurrency} in ${rounds} alternating rounds: throughput ${purchaseRow.throughputVsFirst.toFixed(2)}×, p50 ${purchaseRow.p50VsFirst.toFixed(2)}×, p99 ${purchaseRow.p99VsFirst.toFixed(2)}× (aim within 1.5×)`,
     report.results,
   );
+}
+
+/** What one execution of each variant costs the Temporal Service, from its history. */
+export function workflowHistoryTable(report: WorkflowCostReport): Table {
+  return historyCostTable('2c. What one execution leaves in Temporal (from its history)', report.histories);
 }

@@ -23,7 +23,6 @@ const keyword = (name: string): SearchAttributeKey<'KEYWORD'> => ({ name, type: 
 /** Registered on the Temporal Service at start: operators search purchases by these. */
 export const ProductIdAttribute = keyword('ProductId');
 export const UserIdAttribute = keyword('UserId');
-export const PurchaseStatusAttribute = keyword('PurchaseStatus');
 
 /**
  * What a purchase is started with besides its input: the memo (the API's
@@ -39,7 +38,6 @@ export function purchaseVisibility(request: PurchaseRequest): {
     typedSearchAttributes: [
       { key: ProductIdAttribute, value: String(request.productId) },
       { key: UserIdAttribute, value: request.userId },
-      { key: PurchaseStatusAttribute, value: 'PENDING' },
     ],
   };
 }

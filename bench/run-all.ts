@@ -26,6 +26,7 @@ import { drainRatio, drainTable, saleRatios, saleRatioTables } from './ratios/sa
 import { measureSoldOut, soldOutTable } from './ratios/sold-out';
 import {
   measureWorkflowCost,
+  purchaseStartTable,
   workflowCostTable,
   workflowCpuTable,
   workflowHistoryTable,
@@ -88,6 +89,7 @@ async function workflowsStep(values: Values, stamp: string): Promise<StepResult>
   printTable(workflowCostTable(report));
   printTable(workflowCpuTable(report));
   printTable(workflowHistoryTable(report));
+  printTable(purchaseStartTable(report));
   return { value: report };
 }
 

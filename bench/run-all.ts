@@ -26,8 +26,10 @@ import { drainRatio, drainTable, saleRatios, saleRatioTables } from './ratios/sa
 import { measureSoldOut, soldOutTable } from './ratios/sold-out';
 import {
   measureWorkflowCost,
+  purchaseStartTable,
   workflowCostTable,
   workflowCpuTable,
+  workflowHistoryTable,
   type WorkflowCostReport,
 } from './ratios/workflow-cost';
 import { useDataFolderSecret } from '../tools/signing-secret';
@@ -86,6 +88,8 @@ async function workflowsStep(values: Values, stamp: string): Promise<StepResult>
   const report = await measureWorkflowCost(load, resultPath(`${stamp}-workflows.log`));
   printTable(workflowCostTable(report));
   printTable(workflowCpuTable(report));
+  printTable(workflowHistoryTable(report));
+  printTable(purchaseStartTable(report));
   return { value: report };
 }
 

@@ -53,7 +53,7 @@ describe('a flash sale', () => {
     while (found !== stock && Date.now() < deadline) {
       found = (
         await h.temporal.workflow.count(
-          `TaskQueue = "${h.taskQueue}" AND ProductId = "${productId}" AND PurchaseStatus = "CONFIRMED"`,
+          `TaskQueue = "${h.taskQueue}" AND ProductId = "${productId}" AND ExecutionStatus = "Completed"`,
         )
       ).count;
       if (found !== stock) await sleep(250);

@@ -15,7 +15,7 @@ const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 const ROOT = path.resolve(__dirname, '..');
 const CACHE_DIR = path.join(ROOT, '.cache', 'temporal', TEMPORAL_CLI_VERSION);
 
-export const SEARCH_ATTRIBUTES = ['ProductId', 'UserId', 'PurchaseStatus'];
+export const SEARCH_ATTRIBUTES = ['ProductId', 'UserId'];
 
 /**
  * Dynamic config for one small machine. One task-queue partition: with a

@@ -1,13 +1,17 @@
-import { log, proxyLocalActivities, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { log, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { CommitFailure, PurchaseActivities } from '../activities/purchase';
 import type { FailureReason, PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
-import { PurchaseStatusAttribute } from './shared';
 
 /*
  * Every step is a local activity: it runs in the worker that runs the
  * workflow task, so a purchase costs one or two workflow tasks and a marker
  * per step instead of a task-queue round trip per activity. On a single
  * dev-server shard that is the difference that matters (see docs/performance.md).
+ *
+ * It sets no search attribute: the outcome is its result (and in Redis and
+ * PostgreSQL for the API). It used to upsert a PurchaseStatus at the end; that
+ * upsert only ever shared the last workflow task with the completion, so no
+ * running purchase's history holds it and the removal needs no patch.
  */
 
 /** Redis answers in a millisecond; retry briefly through a blip, then give up. */
@@ -48,7 +52,6 @@ const { confirmReservation } = proxyLocalActivities<PurchaseActivities>(CONFIRM)
  */
 export async function purchase(request: PurchaseRequest): Promise<PurchaseOutcome> {
   const finish = (outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>): PurchaseOutcome => {
-    upsertSearchAttributes([{ key: PurchaseStatusAttribute, value: outcome.status }]);
     log.info('purchase finished', { trackingId: request.trackingId, status: outcome.status, reason: outcome.reason });
     const { trackingId, productId, quantity } = request;
     return { trackingId, productId, quantity, ...outcome };

@@ -1,5 +1,7 @@
 /** What the API and the worker agree on about the purchase and reconciliation workflows. */
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
+import type { SearchAttributePair } from '@temporalio/common';
+import type { PurchaseRequest } from '../domain/purchase';
 
 export const PURCHASE_WORKFLOW = 'purchase';
 export const RECONCILE_WORKFLOW = 'reconcileStock';
@@ -21,4 +23,21 @@ const keyword = (name: string): SearchAttributeKey<'KEYWORD'> => ({ name, type: 
 /** Registered on the Temporal Service at start: operators search purchases by these. */
 export const ProductIdAttribute = keyword('ProductId');
 export const UserIdAttribute = keyword('UserId');
-export const PurchaseStatusAttribute = keyword('PurchaseStatus');
+
+/**
+ * What a purchase is started with besides its input: the memo (the API's
+ * idempotency check, its describe fallback and reconciliation read it) and
+ * the search attributes operators and reconciliation query.
+ */
+export function purchaseVisibility(request: PurchaseRequest): {
+  memo: Record<string, unknown>;
+  typedSearchAttributes: SearchAttributePair[];
+} {
+  return {
+    memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
+    typedSearchAttributes: [
+      { key: ProductIdAttribute, value: String(request.productId) },
+      { key: UserIdAttribute, value: request.userId },
+    ],
+  };
+}

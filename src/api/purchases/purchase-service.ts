@@ -13,12 +13,7 @@ import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
 import type { PurchaseOutcomes, PurchaseRecord } from '../../purchase-status/purchase-outcomes';
 import type { purchase } from '../../workflows/purchase';
-import {
-  PURCHASE_WORKFLOW,
-  ProductIdAttribute,
-  PurchaseStatusAttribute,
-  UserIdAttribute,
-} from '../../workflows/shared';
+import { PURCHASE_WORKFLOW, purchaseVisibility } from '../../workflows/shared';
 import type { Principal } from '../middleware/auth';
 import type { ApiMetrics } from '../metrics';
 import type { Admission, AdmissionGate } from './admission';
@@ -188,12 +183,7 @@ export class PurchaseService {
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           requestEagerStart: this.deps.eagerStart,
-          memo: { userId: request.userId, productId: request.productId, quantity: request.quantity },
-          typedSearchAttributes: [
-            { key: ProductIdAttribute, value: String(request.productId) },
-            { key: UserIdAttribute, value: request.userId },
-            { key: PurchaseStatusAttribute, value: 'PENDING' },
-          ],
+          ...purchaseVisibility(request),
         }),
       );
       this.deps.metrics.workflowsStarted.inc();

@@ -161,6 +161,11 @@ const schema = z
      */
     EAGER_START: z.stringbool().default(true),
     /**
+     * Purchases the API runs at once with EAGER_START (workflow task slots of its purchase worker; a purchase holds
+     * one through its local activities). Temporal hands a start back only while one is free; else the workers run it.
+     */
+    EAGER_START_SLOTS: z.coerce.number().int().positive().default(100),
+    /**
      * Purchase workflow starts in flight to Temporal from one API process; the others wait their turn in order,
      * so that the first admitted end first instead of every purchase ending late together (docs/performance.md).
      */

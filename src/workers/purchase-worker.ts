@@ -79,6 +79,8 @@ export interface PurchaseTaskQueueOptions extends Pick<
 > {
   publisher: Pick<CoalescingPublisher, 'offer'>;
   sales: SalesMetrics;
+  /** Workflow tasks run at once (the SDK's default when absent); an eager start needs one free. */
+  slots?: number;
 }
 
 type WorkerBasics = Pick<
@@ -118,6 +120,7 @@ export async function createPurchaseTaskQueueWorker(
   return Worker.create({
     ...(common ?? (await commonWorkerOptions(options))),
     taskQueue: options.taskQueue,
+    maxConcurrentWorkflowTaskExecutions: options.slots,
     activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, sales, logger }),
   });
 }

@@ -49,6 +49,7 @@ export async function runPurchasesHere(
     | 'WORKER_DEPLOYMENT'
     | 'RELEASE'
     | 'WORKFLOW_BUNDLE_DIR'
+    | 'EAGER_START_SLOTS'
   >,
   deps: EagerPurchaseDeps,
 ): Promise<EagerPurchases> {
@@ -68,6 +69,7 @@ export async function runPurchasesHere(
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     deployment: deploymentOf(config),
     bundleDir: config.WORKFLOW_BUNDLE_DIR,
+    slots: config.EAGER_START_SLOTS,
   });
   const running = worker.run();
   return {

@@ -1,5 +1,4 @@
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
 import type { Client } from '@temporalio/client';
 import type { RedisClient } from '../clients/redis';
 import type { Pool } from 'pg';
@@ -159,7 +158,6 @@ export function createApp({ config, clients, services, logger, metrics, streams 
   app.use(observe(logger, metrics, config.LOG_REFUSAL_SAMPLE));
   app.use(errorMiddleware(logger));
   guardHttp(app, config);
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
   // Each router matches every request that reaches it against all of its routes: the crowd's purchase
   // attempts meet the purchase routes first.
   const routers = [

@@ -39,13 +39,16 @@ export interface SoldOutReport {
   answer: { status: number; body: unknown };
   bare: Side;
   api: Side;
-  /** API req/s ÷ bare req/s: the aim is ≥ 0.7. */
+  /** API req/s ÷ bare req/s: the aim is AIM.throughputRatio. */
   throughputRatio: number;
   /** API p99 ÷ bare p99. */
   p99Ratio: number;
 }
 
+/** The issue's aims for the sold-out answer: a share of the bare server's req/s, and server CPU per answer. */
+const AIM = { throughputRatio: 0.4, serverMicroseconds: 40 };
 const WARMUP_SECONDS = 2;
+const PATH = '/api/v1/sync/purchase';
 /** Enough buyers that none is rate limited: 20,000 × 20 attempts per 10 s is 40,000 req/s. */
 const CROWD = 20_000;
 
@@ -78,6 +81,19 @@ async function crowdOfBuyers(productId: number): Promise<() => CallOptions> {
   };
 }
 
+/**
+ * One attempt from every buyer before anything is measured. A buyer's first attempt pays for checking their
+ * token's signature once; the retries that make a crowd find it remembered (token-verifier.ts). Without this,
+ * the first round measured first sightings and the last one did not.
+ */
+async function meetEveryBuyer(client: JsonClient, nextCall: () => CallOptions, connections: number): Promise<void> {
+  let left = CROWD;
+  const lane = async () => {
+    while (left-- > 0) await client.call('POST', PATH, nextCall());
+  };
+  await Promise.all(Array.from({ length: connections }, lane));
+}
+
 export async function measureSoldOut(options: SoldOutOptions, logPrefix: string): Promise<SoldOutReport> {
   const pulsecart = await spawnPulseCart({
     withWorker: false,
@@ -92,7 +108,7 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
     const admin = await AdminApi.connect(apiClient);
     const product = await admin.createProduct({ name: 'Sold out', price: 1, stock: 0, maxPerUser: 1 });
     const nextCall = await crowdOfBuyers(product.id);
-    const answer = await apiClient.call('POST', '/api/v1/sync/purchase', nextCall());
+    const answer = await apiClient.call('POST', PATH, nextCall());
 
     const env = {
       ...process.env,
@@ -112,7 +128,7 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
         {
           client: side.client,
           method: 'POST',
-          path: '/api/v1/sync/purchase',
+          path: PATH,
           nextCall,
           expectStatus: answer.status,
           connections: options.connections,
@@ -121,6 +137,7 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
         },
         latencies,
       );
+    await meetEveryBuyer(apiClient, nextCall, options.connections);
     for (const side of Object.values(sides)) await loop(side, WARMUP_SECONDS);
     for (let round = 0; round < options.rounds; round += 1) {
       for (const side of Object.values(sides)) side.rounds.push(await loop(side, options.seconds, side.latencies));
@@ -158,7 +175,12 @@ export function soldOutTable(report: SoldOutReport): Table {
   ];
   const { connections, seconds, rounds } = report.options;
   return {
-    title: `1. Sold-out path vs bare node:http (${connections} connections, ${rounds} × ${seconds} s each, alternating): ${(100 * report.throughputRatio).toFixed(0)}% of the req/s (aim ≥ 70%), p99 ${report.p99Ratio.toFixed(2)}×`,
+    title:
+      `1. Sold-out path vs bare node:http (${connections} connections, ${rounds} × ${seconds} s each, alternating): ` +
+      `${report.throughputRatio.toFixed(2)}× the req/s (aim ≥ ${AIM.throughputRatio.toFixed(2)}×), ` +
+      `${microseconds(report.api.serverCores, report.api)} µs of server CPU per answer ` +
+      `(aim ≤ ${AIM.serverMicroseconds}; bare ${microseconds(report.bare.serverCores, report.bare)}), ` +
+      `p99 ${report.p99Ratio.toFixed(2)}×`,
     header: [
       'server',
       'req/s',

@@ -1,5 +1,4 @@
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
 import type { Client } from '@temporalio/client';
 import type { RedisClient } from '../clients/redis';
 import type { Pool } from 'pg';
@@ -163,14 +162,15 @@ export function createApp({ config, clients, services, logger, metrics, streams 
   app.use(observe(logger, metrics, config.LOG_REFUSAL_SAMPLE));
   app.use(errorMiddleware(logger));
   guardHttp(app, config);
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
+  // Each router matches every request that reaches it against all of its routes: the crowd's purchase
+  // attempts meet the purchase routes first.
   const routers = [
+    purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     healthRoutes({ pool, redis, amqp, temporal, metrics }),
     productRoutes({ catalog, publisher, authenticate: auth, adminOrApiKey: adminOrKey, logger }),
     apiKeyRoutes({ keys: apiKeys, authenticate: auth }),
     reconciliationRoutes({ reconciliation, authenticate: auth }),
     backupRoutes({ backups, authenticate: auth }),
-    purchaseRoutes({ purchases, authenticate: auth, rateLimits: purchaseRateLimits(redis, config, logger) }),
     stockStreamRoutes({
       streams,
       inventory,

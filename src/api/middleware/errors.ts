@@ -2,6 +2,8 @@ import type { Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 interface HttpError {
   status?: number;
 }
@@ -26,13 +28,15 @@ export function errorMiddleware(logger: Logger): Middleware {
       const appError = toAppError(err);
       if (appError.httpStatus >= 500) logger.error({ err, path: ctx.path }, 'request failed');
       ctx.status = appError.httpStatus;
-      ctx.body = {
+      // Typed and serialised here: Koa then neither looks the type up nor stringifies the crowd's refusals again.
+      ctx.set('Content-Type', JSON_TYPE);
+      ctx.body = JSON.stringify({
         error: {
           code: appError.code,
           message: appError.message,
           ...(appError.details === undefined ? {} : { details: appError.details }),
         },
-      };
+      });
     }
   };
 }

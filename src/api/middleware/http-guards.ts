@@ -1,7 +1,10 @@
 import cors from '@koa/cors';
+import { parse as parseJson } from '@hapi/bourne';
+import helmet from 'helmet';
+import getRawBody from 'raw-body';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
-import helmet from 'koa-helmet';
 import type { Config } from '../../config';
 
 export type HttpGuardConfig = Pick<Config, 'TRUST_PROXY' | 'CORS_ORIGINS'>;
@@ -9,16 +12,43 @@ export type HttpGuardConfig = Pick<Config, 'TRUST_PROXY' | 'CORS_ORIGINS'>;
 /**
  * What every request meets before any route: the client address taken from
  * the proxy only when there is one, security headers, the CORS allow-list, and
- * bodies that are JSON or nothing. Installed inside the error middleware, so
+ * bodies that are JSON or nothing, parsed. Installed inside the error middleware, so
  * that its refusals have the error shape and its headers stay on errors.
  */
 export function guardHttp(app: Koa, config: HttpGuardConfig): void {
   app.proxy = config.TRUST_PROXY;
   // Only the last X-Forwarded-For entry is written by our proxy; the ones before it are whatever the client sent.
   app.maxIpsCount = 1;
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(corsAllowList(config.CORS_ORIGINS));
-  app.use(jsonBodiesOnly);
+  app.use(jsonBodies);
+}
+
+declare module 'koa' {
+  interface Request {
+    /** The parsed JSON body: an object or an array, `{}` when the request has none. */
+    body?: unknown;
+  }
+}
+
+/**
+ * Helmet's headers. With our options none depends on the request (no CSP nonce), so helmet runs once, here,
+ * and every answer gets the headers it wrote instead of running its dozen steps again.
+ */
+function securityHeaders(): Middleware {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    // X-Powered-By: Koa never sets it.
+    removeHeader: () => undefined,
+  };
+  helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return (ctx, next) => {
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
+    return next();
+  };
 }
 
 function corsAllowList(origins: string[]): Middleware {
@@ -32,10 +62,31 @@ function corsAllowList(origins: string[]): Middleware {
   });
 }
 
-/** A body in any other type is refused before anything parses it; a request without a body passes. */
-const jsonBodiesOnly: Middleware = async (ctx, next) => {
-  if (hasBody(ctx) && !ctx.is('application/json')) ctx.throw(415);
-  await next();
+/** The largest body any route takes. */
+const BODY_LIMIT = 16 * 1024;
+/** A JSON text that is an object or an array: a bare string or number is no body any route takes. */
+const OBJECT_OR_ARRAY = /^[ \t\n\r]*[[{]/;
+
+/**
+ * A body in any other type, or compressed, is refused (415) before it is read; a JSON body is read as bytes
+ * (raw-body: the declared length, the limit, an aborted upload) and parsed by bourne, which refuses
+ * `__proto__` keys (400). Only this, instead of a general body parser: the crowd's small purchase bodies
+ * paid for media-type parsing twice and a charset decoder per request.
+ */
+const jsonBodies: Middleware = async (ctx, next) => {
+  if (!hasBody(ctx)) {
+    ctx.request.body = {};
+    return next();
+  }
+  if (!ctx.is('application/json') || (ctx.get('content-encoding') || 'identity') !== 'identity') ctx.throw(415);
+  const text = (await getRawBody(ctx.req, { length: ctx.request.length, limit: BODY_LIMIT })).toString('utf8');
+  try {
+    if (!OBJECT_OR_ARRAY.test(text)) throw new SyntaxError('only an object or an array');
+    ctx.request.body = parseJson(text, { protoAction: 'error' });
+  } catch {
+    ctx.throw(400);
+  }
+  return next();
 };
 
 function hasBody(ctx: Context): boolean {

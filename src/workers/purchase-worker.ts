@@ -1,6 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter, WorkerDeploymentVersion } from '@temporalio/common';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  type SlotSupplier,
+  type WorkerTuner,
+  type WorkflowSlotInfo,
+} from '@temporalio/worker';
 import { reconcileTaskQueue } from '../workflows/shared';
 import type { Pool } from 'pg';
 import { createPurchaseActivities } from '../activities/purchase';
@@ -79,8 +86,8 @@ export interface PurchaseTaskQueueOptions extends Pick<
 > {
   publisher: Pick<CoalescingPublisher, 'offer'>;
   sales: SalesMetrics;
-  /** Workflow tasks run at once (the SDK's default when absent); an eager start needs one free. */
-  slots?: number;
+  /** Who hands out workflow task slots (the SDK's 40 when absent); an eager start needs one free. */
+  workflowSlots?: SlotSupplier<WorkflowSlotInfo>;
 }
 
 type WorkerBasics = Pick<
@@ -120,9 +127,20 @@ export async function createPurchaseTaskQueueWorker(
   return Worker.create({
     ...(common ?? (await commonWorkerOptions(options))),
     taskQueue: options.taskQueue,
-    maxConcurrentWorkflowTaskExecutions: options.slots,
+    ...(options.workflowSlots && { tuner: purchaseTuner(options.workflowSlots) }),
     activities: createPurchaseActivities({ pool, inventory, publisher, outcomes, sales, logger }),
   });
+}
+
+/** The SDK's defaults for every kind of task but workflow tasks (a tuner replaces all of them). */
+function purchaseTuner(workflowTaskSlotSupplier: SlotSupplier<WorkflowSlotInfo>): WorkerTuner {
+  const fixed = (numSlots: number) => ({ type: 'fixed-size', numSlots }) as const;
+  return {
+    workflowTaskSlotSupplier,
+    activityTaskSlotSupplier: fixed(100),
+    localActivityTaskSlotSupplier: fixed(100),
+    nexusTaskSlotSupplier: fixed(100),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { NativeConnection } from '@temporalio/worker';
+import type { CustomSlotSupplier, NativeConnection, WorkflowSlotInfo } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { temporalDataConverter } from '../../clients/temporal';
 import type { Config } from '../../config';
@@ -50,6 +50,7 @@ export async function runPurchasesHere(
     | 'RELEASE'
     | 'WORKFLOW_BUNDLE_DIR'
     | 'EAGER_START_SLOTS'
+    | 'EAGER_START_MAX_LOOP_DELAY_MS'
   >,
   deps: EagerPurchaseDeps,
 ): Promise<EagerPurchases> {
@@ -69,7 +70,7 @@ export async function runPurchasesHere(
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     deployment: deploymentOf(config),
     bundleDir: config.WORKFLOW_BUNDLE_DIR,
-    slots: config.EAGER_START_SLOTS,
+    workflowSlots: sparedWorkflowSlots(config.EAGER_START_SLOTS, config.EAGER_START_MAX_LOOP_DELAY_MS),
   });
   const running = worker.run();
   return {
@@ -78,6 +79,68 @@ export async function runPurchasesHere(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await publisher.close();
+    },
+  };
+}
+
+/** How often the event loop's delay is sampled, and how many samples make one judgement (250 ms). */
+const LOOP_TICK_MS = 25;
+const TICKS_PER_JUDGEMENT = 10;
+
+/**
+ * Whether the event loop's worst delay over the last judgement window was at
+ * most `maxDelayMs`: a timer that notes how late it fires. (perf_hooks'
+ * monitorEventLoopDelay loses the sample of a long block when its histogram
+ * is reset in the same timer phase, measured here.)
+ */
+function loopHasTimeToSpare(maxDelayMs: number): () => boolean {
+  let calm = true;
+  let worst = 0;
+  let ticks = 0;
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - LOOP_TICK_MS);
+    last = now;
+    ticks += 1;
+    if (ticks % TICKS_PER_JUDGEMENT !== 0) return;
+    calm = worst <= maxDelayMs;
+    worst = 0;
+  }, LOOP_TICK_MS).unref();
+  return () => calm;
+}
+
+/**
+ * The workflow task slots of the API's purchase worker: only for the
+ * purchases Temporal hands back with their start (the SDK asks for an eager
+ * task only with a slot in hand), at most `slots` at once, and none while the
+ * event loop is busy. A purchase run here shares the loop with the HTTP
+ * requests: when a crowd keeps it busy, the purchase's local activities would
+ * wait behind sold-out answers, so the start goes through the task queue to
+ * the workers, another process on another core. For the same reason this
+ * worker never polls the task queue: its pollers wait for a slot that is only
+ * given up when the SDK no longer needs it (on shutdown).
+ */
+export function sparedWorkflowSlots(slots: number, maxLoopDelayMs: number): CustomSlotSupplier<WorkflowSlotInfo> {
+  const calm = loopHasTimeToSpare(maxLoopDelayMs);
+  let used = 0;
+  return {
+    type: 'custom',
+    reserveSlot(_ctx, abortSignal) {
+      return new Promise((_resolve, reject) => {
+        const abort = () => reject(Object.assign(new Error('slot no longer needed'), { name: 'AbortError' }));
+        if (abortSignal.aborted) abort();
+        else abortSignal.addEventListener('abort', abort, { once: true });
+      });
+    },
+    tryReserveSlot() {
+      if (used >= slots || !calm()) return null;
+      used += 1;
+      return {};
+    },
+    markSlotUsed() {},
+    releaseSlot() {
+      used -= 1;
     },
   };
 }

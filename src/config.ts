@@ -207,6 +207,11 @@ const schema = z
     /** Where the set-up (and the image build) leaves the workflow bundle the workers load; see src/workers/workflow-bundle.ts. */
     WORKFLOW_BUNDLE_DIR: z.string().min(1).default('dist/workflow-bundles'),
     /**
+     * How far V8 lets the API's old generation grow past what survived its last full collection, in percent; 0
+     * leaves it to V8 (up to 300% on a machine with a few GB). Lower trades CPU for memory (docs/operations.md).
+     */
+    API_HEAP_GROWING_PERCENT: z.coerce.number().int().nonnegative().default(0),
+    /**
      * On SIGTERM, how long the API waits for requests in flight and the worker for activities in flight before
      * cutting them. Above SYNC_DEADLINE_MS, below the orchestrator's kill timeout (compose: stop_grace_period 30 s).
      */

@@ -15,7 +15,12 @@ export function spawnScript(entry: string, env: NodeJS.ProcessEnv, stdio: StdioO
   const profile = env.PULSECART_CPU_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${env.PULSECART_CPU_PROFILE_DIR}`]
     : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio });
+  // PULSECART_HEAP_SNAPSHOT_DIR: `kill -USR2 <pid>` makes the process write a heap snapshot there (what it retains).
+  const snapshots = env.PULSECART_HEAP_SNAPSHOT_DIR
+    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.PULSECART_HEAP_SNAPSHOT_DIR}`]
+    : [];
+  const flags = [...profile, ...snapshots];
+  return spawn(process.execPath, [...flags, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio });
 }
 
 /** Logs go straight to a file: through a pipe, a busy benchmark would slow the child's synchronous log writes. */

@@ -156,10 +156,11 @@ const schema = z
     SOLD_OUT_CACHE_MS: z.coerce.number().int().nonnegative().default(250),
     /**
      * The API runs the purchase workflows it starts (Temporal's eager workflow start: the first workflow task
-     * comes back with the start reply instead of through matching, a third less Temporal CPU per purchase,
-     * see docs/performance.md). Off: the API only starts purchases and the workers run them.
+     * comes back with the start reply instead of through matching, about a fifth less Temporal CPU per purchase).
+     * Off by default: in the default sale it drained purchases slower and the API took 180 MiB more (a worker,
+     * the workflow bundle), see docs/performance.md. Off, the API only starts purchases and the workers run them.
      */
-    EAGER_START: z.stringbool().default(true),
+    EAGER_START: z.stringbool().default(false),
     /**
      * Purchases the API runs at once with EAGER_START (workflow task slots of its purchase worker; a purchase holds
      * one through its local activities). Temporal hands a start back only while one is free; else the workers run it.

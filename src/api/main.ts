@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { connectAmqp } from '../clients/amqp';
 import { createPool } from '../clients/postgres';
 import { createRedis } from '../clients/redis';
-import { connectNativeTemporal, connectTemporal } from '../clients/temporal';
+import { connectNativeTemporal } from '../clients/temporal';
 import { loadConfig } from '../config';
 import { Inventory } from '../inventory/inventory';
 import { createLogger } from '../logger';
@@ -31,26 +31,27 @@ async function run(): Promise<void> {
   const pool = createPool(config, logger);
   const redis = createRedis(config);
   const amqp = await connectAmqp(config, logger);
-  // EAGER_START: the client shares its native connection with the purchase worker this process runs,
-  // whose SDK logs go through our logger (its business metrics go to this API's /metrics).
-  if (config.EAGER_START) installRuntime(logger);
-  const native = config.EAGER_START ? await connectNativeTemporal(config) : undefined;
-  const temporal = native?.client ?? (await connectTemporal(config));
+  // The SDK's native connection: its gRPC runs in the SDK's Rust core, off this event loop, so a start's reply
+  // is not queued behind the crowd's requests (measured in docs/performance.md). EAGER_START shares it with
+  // the purchase worker this process then runs. The SDK's logs go through our logger.
+  installRuntime(logger);
+  const native = await connectNativeTemporal(config);
+  const temporal = native.client;
   const metrics = createApiMetrics();
   const clients = { pool, redis, amqp, temporal, inventory: new Inventory(redis) };
   const fanOut = await startStockFanOut({ amqp, inventory: clients.inventory, config, logger, metrics });
   const services = createApiServices(config, clients, { logger, metrics });
-  const eager =
-    native &&
-    (await runPurchasesHere(config, {
-      connection: native.connection,
-      pool,
-      inventory: clients.inventory,
-      outcomes: services.outcomes,
-      publisher: services.publisher,
-      sales: metrics.sales,
-      logger,
-    }));
+  const eager = !config.EAGER_START
+    ? undefined
+    : await runPurchasesHere(config, {
+        connection: native.connection,
+        pool,
+        inventory: clients.inventory,
+        outcomes: services.outcomes,
+        publisher: services.publisher,
+        sales: metrics.sales,
+        logger,
+      });
   const app = createApp({ config, clients, services, logger, metrics, streams: fanOut.streams });
   const server = app.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
     const { port } = server.address() as AddressInfo;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sparedWorkflowSlots } from '../src/api/purchases/eager-purchases';
 import { startPulseCart, type Harness } from './support/harness';
-import { expectSaleInvariants } from './support/invariants';
+import { expectRaceSellsOut } from './support/sale-driver';
 import { StockWatcher } from './support/stock-watcher';
 
 /** A counter of the API's /metrics, 0 when it was never counted. */
@@ -37,28 +37,7 @@ describe('eager workflow start (EAGER_START): the API runs the purchases it star
     const watcher = await StockWatcher.watch(h.amqp, productId);
     const startedBefore = await counter(h, 'pulsecart_workflows_started_total');
     const eagerBefore = await counter(h, 'pulsecart_workflows_started_eagerly_total');
-    const buyers = await Promise.all(Array.from({ length: 300 }, () => h.token(h.buyer())));
-    const responses = await Promise.all(
-      buyers.map((token, i) =>
-        h.request('POST', `/api/v1/${i % 2 === 0 ? 'sync' : 'async'}/purchase`, {
-          token,
-          body: { productId, quantity: 1 },
-        }),
-      ),
-    );
-    for (const r of responses) expect([200, 202, 409]).toContain(r.status);
-    const accepted = responses.filter((r) => r.status === 200 || r.status === 202).map((r) => r.body.trackingId);
-    expect(accepted).toHaveLength(stock);
-
-    const { statuses, confirmedQuantity } = await expectSaleInvariants(h, {
-      productId,
-      initialStock: stock,
-      maxPerUser: 1,
-      accepted,
-      watcher,
-    });
-    expect(confirmedQuantity).toBe(stock);
-    expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
+    await expectRaceSellsOut(h, { productId, buyers: 300, stock, watcher });
     expect((await counter(h, 'pulsecart_workflows_started_total')) - startedBefore).toBe(stock);
     // With more slots (EAGER_START_SLOTS) than purchases, every start found one free on the API's worker.
     expect((await counter(h, 'pulsecart_workflows_started_eagerly_total')) - eagerBefore).toBe(stock);

@@ -1,6 +1,7 @@
 import { sleep } from '../../tools/lib/wait';
 import type { ApiResponse, Harness } from './harness';
 import { expectSaleInvariants, waitForRest, type SaleAtRest, type StockObserver } from './invariants';
+import type { StockWatcher } from './stock-watcher';
 
 export interface DrivenSale {
   responses: ApiResponse[];
@@ -47,6 +48,44 @@ export async function driveSale(
     ),
     uncertain: trackingIds((r) => r.status === 503 && r.body.error.code === 'TEMPORARILY_UNAVAILABLE'),
   };
+}
+
+/**
+ * `buyers` distinct buyers all at once for a product of `stock` units, alternating sync and async: only 200,
+ * 202 and 409 SOLD_OUT / INSUFFICIENT_STOCK come back, exactly `stock` purchases are admitted, and at rest
+ * every one is CONFIRMED and every invariant holds.
+ */
+export async function expectRaceSellsOut(
+  h: Harness,
+  options: { productId: number; buyers: number; stock: number; watcher?: StockWatcher },
+): Promise<ApiResponse[]> {
+  const { productId, buyers, stock, watcher } = options;
+  const tokens = await Promise.all(Array.from({ length: buyers }, () => h.token(h.buyer())));
+  const responses = await Promise.all(
+    tokens.map((token, i) =>
+      h.request('POST', `/api/v1/${i % 2 === 0 ? 'sync' : 'async'}/purchase`, {
+        token,
+        body: { productId, quantity: 1 },
+      }),
+    ),
+  );
+  for (const r of responses) expect([200, 202, 409]).toContain(r.status);
+  for (const r of responses.filter((r) => r.status === 409)) {
+    expect(['SOLD_OUT', 'INSUFFICIENT_STOCK']).toContain(r.body.error.code);
+  }
+  const accepted = responses.filter((r) => r.status === 200 || r.status === 202).map((r) => r.body.trackingId);
+  // The admission gate reserves: a buyer who cannot get stock never starts a workflow.
+  expect(accepted).toHaveLength(stock);
+  const { statuses, confirmedQuantity } = await expectSaleInvariants(h, {
+    productId,
+    initialStock: stock,
+    maxPerUser: 1,
+    accepted,
+    watcher,
+  });
+  expect(confirmedQuantity).toBe(stock);
+  expect([...statuses.values()].every((status) => status === 'CONFIRMED')).toBe(true);
+  return responses;
 }
 
 /** Every purchase with a workflow, once the fault healed: the accepted ones and the uncertain ones that did start. */

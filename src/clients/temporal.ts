@@ -42,11 +42,27 @@ export async function connectTemporal(
 export async function connectNativeTemporal(
   config: TemporalConfig,
 ): Promise<{ connection: NativeConnection; client: Client }> {
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await connectWhileStarting(config.TEMPORAL_ADDRESS);
   const client = new Client({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: temporalDataConverter(config),
   });
   return { connection, client };
+}
+
+/** How long a process waits for a Temporal Service that is still starting (npm start, a restart, a cluster). */
+const STARTING_MS = 30_000;
+
+/** The native connection fails at once when the server does not answer yet, where grpc-js waited: retried here. */
+async function connectWhileStarting(address: string): Promise<NativeConnection> {
+  const deadline = Date.now() + STARTING_MS;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }

@@ -67,7 +67,7 @@ WORKERS=2
 
 say() { printf '[cluster] %s\n' "$*" >&2; }
 die() {
-  printf '[cluster] error: %s\n' "$*" >&2
+  printf '[cluster] error: %s\n' "$*" >&"${ERR_FD:-2}"
   exit 1
 }
 
@@ -76,39 +76,8 @@ usage() {
   exit "${1:-0}"
 }
 
-# --- processes we started: a pid file, and the command line it must still have --------------
-
-alive() { # pid file, pattern its command line matches
-  local pid
-  [[ -f $1 ]] || return 1
-  pid=$(cat "$1")
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
-}
-
-stop_pid() { # what, pid file, pattern
-  local pid deadline
-  if alive "$2" "$3"; then
-    pid=$(cat "$2")
-    say "stopping $1 (pid $pid, SIGTERM)"
-    kill -TERM "$pid"
-    deadline=$((SECONDS + STOP_SECONDS))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "$1 did not stop within ${STOP_SECONDS}s: SIGKILL"
-      kill -KILL "$pid"
-    fi
-  fi
-  rm -f "$2"
-}
-
-wait_until() { # what, command...
-  local what=$1 deadline=$((SECONDS + WAIT_SECONDS))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "$what not ready within ${WAIT_SECONDS}s (logs in $RUN_DIR)"
-    sleep 0.5
-  done
-}
+# shellcheck source=tools/lib/processes.sh
+source "$ROOT/tools/lib/processes.sh"
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -292,17 +261,14 @@ ensure_temporal() {
     ensure_schema "$CLUSTER_TEMPORAL_DB" "$module/schema/postgresql/v12/temporal/versioned"
     ensure_schema "$CLUSTER_TEMPORAL_VISIBILITY_DB" "$module/schema/postgresql/v12/visibility/versioned"
     say "starting Temporal Server $TEMPORAL_VERSION on PostgreSQL, frontend 127.0.0.1:$CLUSTER_TEMPORAL_PORT"
-    (exec setsid "$TEMPORAL_BIN/server" --root "$ROOT/deploy" --config temporal --env server --allow-no-auth start \
-      >>"$TEMPORAL_DIR/server.log" 2>&1) &
-    echo $! >"$TEMPORAL_DIR/server.pid"
+    spawn "$TEMPORAL_DIR/server.pid" "$TEMPORAL_DIR/server.log" \
+      "$TEMPORAL_BIN/server" --root "$ROOT/deploy" --config temporal --env server --allow-no-auth start
   fi
   (cd "$ROOT" && node --import tsx tools/cluster-temporal.ts "127.0.0.1:$CLUSTER_TEMPORAL_PORT") ||
     die "Temporal Server did not come up (see $TEMPORAL_DIR/server.log)"
   if ! alive "$TEMPORAL_DIR/ui.pid" "$(ui_pattern)"; then
     say "starting the Temporal Web UI $TEMPORAL_UI_VERSION on http://127.0.0.1:$CLUSTER_TEMPORAL_UI_PORT"
-    (exec setsid "$TEMPORAL_UI_BIN/server" --root "$ROOT/deploy" --config temporal --env ui start \
-      >>"$TEMPORAL_DIR/ui.log" 2>&1) &
-    echo $! >"$TEMPORAL_DIR/ui.pid"
+    spawn "$TEMPORAL_DIR/ui.pid" "$TEMPORAL_DIR/ui.log" "$TEMPORAL_UI_BIN/server" --root "$ROOT/deploy" --config temporal --env ui start
     wait_until "the Temporal Web UI" curl -fsS -o /dev/null "http://127.0.0.1:$CLUSTER_TEMPORAL_UI_PORT/"
   fi
 }

@@ -53,7 +53,7 @@ export TRUST_PROXY=true
 
 say() { printf '[scale-out] %s\n' "$*"; }
 die() {
-  printf '[scale-out] error: %s\n' "$*" >&2
+  printf '[scale-out] error: %s\n' "$*" >&"${ERR_FD:-2}"
   exit 1
 }
 
@@ -61,6 +61,9 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
+
+# shellcheck source=tools/lib/processes.sh
+source "$ROOT/tools/lib/processes.sh"
 
 apis=2
 workers=2
@@ -200,11 +203,7 @@ scrape_configs:
 CONF
 }
 
-prometheus_running() {
-  local file=$RUN_DIR/prometheus.pid
-  [[ -f $file ]] && kill -0 "$(cat "$file")" 2>/dev/null &&
-    tr '\0' ' ' <"/proc/$(cat "$file")/cmdline" 2>/dev/null | grep -q "$RUN_DIR/prometheus.yml"
-}
+prometheus_running() { alive "$RUN_DIR/prometheus.pid" "$RUN_DIR/prometheus.yml"; }
 
 # After the processes it scrapes, so that its first scrape finds them up. A second start rereads the
 # configuration (SIGHUP): the number of APIs and workers may have changed.
@@ -217,9 +216,8 @@ start_prometheus() {
     kill -HUP "$(cat "$RUN_DIR/prometheus.pid")"
   else
     say "starting prometheus on http://$PROMETHEUS_LISTEN"
-    (exec setsid prometheus --config.file="$RUN_DIR/prometheus.yml" --storage.tsdb.path="$RUN_DIR/prometheus-data" \
-      --web.listen-address="$PROMETHEUS_LISTEN" </dev/null >>"$RUN_DIR/prometheus.log" 2>&1) &
-    echo $! >"$RUN_DIR/prometheus.pid"
+    spawn "$RUN_DIR/prometheus.pid" "$RUN_DIR/prometheus.log" prometheus --config.file="$RUN_DIR/prometheus.yml" \
+      --storage.tsdb.path="$RUN_DIR/prometheus-data" --web.listen-address="$PROMETHEUS_LISTEN"
   fi
   wait_until prometheus alive_prometheus_ready
 }
@@ -260,14 +258,7 @@ none_alive() { ! kill -0 "$@" 2>/dev/null; }
 
 pid_file() { echo "$RUN_DIR/$1.pid"; }
 
-# Alive and still the process we started (a pid can be reused).
-running() {
-  local file pid
-  file=$(pid_file "$1")
-  [[ -f $file ]] || return 1
-  pid=$(cat "$file")
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$ROOT/src/"
-}
+running() { alive "$(pid_file "$1")" "$ROOT/src/"; }
 
 launch() { # name, entry, VAR=value...
   local name=$1 entry=$2
@@ -277,17 +268,7 @@ launch() { # name, entry, VAR=value...
     return
   fi
   say "starting $name: $* node --import tsx $entry"
-  (cd "$ROOT" && exec setsid env "$@" node --import tsx "$ROOT/$entry" >>"$RUN_DIR/$name.log" 2>&1) &
-  echo $! >"$(pid_file "$name")"
-}
-
-wait_until() { # what, command...
-  local what=$1 deadline=$((SECONDS + WAIT_SECONDS))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "$what not ready within ${WAIT_SECONDS}s (logs in $RUN_DIR)"
-    sleep 0.5
-  done
+  spawn "$(pid_file "$name")" "$RUN_DIR/$name.log" env "$@" node --import tsx "$ROOT/$entry"
 }
 
 # Fails at once when the process died, with the end of its log.
@@ -319,22 +300,7 @@ start_processes() {
   done
 }
 
-stop_process() {
-  local name=$1 file pid deadline
-  file=$(pid_file "$name")
-  if running "$name"; then
-    pid=$(cat "$file")
-    say "stopping $name (pid $pid, SIGTERM)"
-    kill -TERM "$pid"
-    deadline=$((SECONDS + STOP_SECONDS))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "$name did not stop within ${STOP_SECONDS}s: SIGKILL"
-      kill -KILL "$pid"
-    fi
-  fi
-  rm -f "$file"
-}
+stop_process() { stop_pid "$1" "$(pid_file "$1")" "$ROOT/src/"; }
 
 # nginx stops accepting first; the APIs then answer what it still has in flight and end their stock
 # streams, which lets nginx finish; the workers go last.

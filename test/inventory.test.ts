@@ -3,6 +3,8 @@ import type { RedisClient } from '../src/clients/redis';
 import { createRedis } from '../src/clients/redis';
 import { loadConfig } from '../src/config';
 import { Inventory, productKeys } from '../src/inventory/inventory';
+import { AdmissionGate } from '../src/api/purchases/admission';
+import { sleep } from '../tools/lib/wait';
 
 /** The Redis gate on its own: the Lua scripts against a real Redis. */
 describe('inventory', () => {
@@ -143,5 +145,43 @@ describe('inventory', () => {
   it('when keys are made for a product, then they share one hash tag, so they live on one cluster slot', () => {
     const keys = productKeys(42);
     expect(keys.every((key) => key.startsWith('{p:42}:'))).toBe(true);
+  });
+
+  describe('the admission gate in front of it', () => {
+    const WINDOW_MS = 100;
+    // Redis knows these products: the gate must never need PostgreSQL's word about them.
+    const unreachable = (): never => {
+      throw new Error('the gate asked about a product Redis knows');
+    };
+    const neverMissing = { productExists: unreachable, requestRebuild: unreachable };
+
+    it('when its sold-out window runs out, then one request asks Redis and those arriving meanwhile are refused from memory', async () => {
+      const gate = new AdmissionGate(inventory, WINDOW_MS, neverMissing);
+      await inventory.adjust(productId, -3);
+      await expect(gate.admit(reservation('u1'))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+      expect(gate.knowsSoldOut(productId)).toBe(true);
+
+      await sleep(WINDOW_MS + 20);
+      // The first request after the window goes on to Redis; the crowd behind it does not.
+      expect(gate.knowsSoldOut(productId)).toBe(false);
+      expect([gate.knowsSoldOut(productId), gate.knowsSoldOut(productId)]).toEqual([true, true]);
+      await inventory.adjust(productId, 2);
+      // It finds the units that came back, and everyone may ask Redis again.
+      expect(await gate.admit(reservation('u2'))).toBe('RESERVED');
+      expect(gate.knowsSoldOut(productId)).toBe(false);
+      expect(await gate.admit(reservation('u3'))).toBe('RESERVED');
+      expect((await inventory.snapshot(productId))?.available).toBe(0);
+    });
+
+    it('when the request that asks Redis never reaches it (refused on the way), then the next window lets another ask', async () => {
+      const gate = new AdmissionGate(inventory, WINDOW_MS, neverMissing);
+      await inventory.adjust(productId, -3);
+      await expect(gate.admit(reservation('u1'))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+      await sleep(WINDOW_MS + 20);
+      expect(gate.knowsSoldOut(productId)).toBe(false);
+      expect(gate.knowsSoldOut(productId)).toBe(true);
+      await sleep(WINDOW_MS + 20);
+      expect(gate.knowsSoldOut(productId)).toBe(false);
+    });
   });
 });

@@ -7,7 +7,8 @@ import type { Inventory, Reservation } from '../../inventory/inventory';
  * Redis script takes the units (keyed by tracking id, so the workflow's own
  * reserve step finds them held), and a buyer who cannot get stock is answered
  * here without a workflow. Once Redis says "sold out", this process answers
- * the crowd from memory for a short while without touching Redis at all.
+ * the crowd from memory without touching Redis at all, and asks again with
+ * one buyer's request per SOLD_OUT_CACHE_MS (see knowsSoldOut).
  */
 export interface MissingStock {
   /** Whether PostgreSQL knows the product that Redis does not. */
@@ -28,9 +29,21 @@ export class AdmissionGate {
     private readonly missingStock: MissingStock,
   ) {}
 
-  /** Whether Redis said "sold out" for this product within the last SOLD_OUT_CACHE_MS: no need to ask it again. */
+  /**
+   * Whether this request may be refused from memory: Redis said "sold out" for the product within the last
+   * SOLD_OUT_CACHE_MS. When that has run out, this one request goes on to ask Redis (with its own reservation),
+   * and the window starts again at once, so that the requests arriving meanwhile are refused from memory. When
+   * every request arriving after the window asked Redis, a crowd sent a burst of reservations, rate-limit
+   * counts and waits to Redis four times a second; under load each waited a loop turn or more, long enough to
+   * be promoted to V8's old generation, and the API spent a third of its CPU collecting them.
+   */
   knowsSoldOut(productId: number): boolean {
-    return (this.soldOutUntil.get(productId) ?? 0) > Date.now();
+    const until = this.soldOutUntil.get(productId);
+    if (until === undefined) return false;
+    const now = Date.now();
+    if (until > now) return true;
+    this.soldOutUntil.set(productId, now + this.soldOutCacheMs);
+    return false;
   }
 
   /** Returns how the reservation stands, or throws the 404/409/422/503 the buyer gets. */
@@ -38,6 +51,8 @@ export class AdmissionGate {
     const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
       throw new AppError('STOCK_UNAVAILABLE', { cause: err });
     });
+    // Anything but "sold out" means Redis may have units again: the next requests ask it too.
+    if (outcome !== 'SOLD_OUT') this.soldOutUntil.delete(reservation.productId);
     switch (outcome) {
       case 'RESERVED':
       case 'HELD':

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { MISSING_SECRET, type Config } from '../../config';
 
@@ -34,7 +35,8 @@ export function tokenVerifier(config: TokenConfig): VerifyToken {
     );
   }
   if (!config.JWT_SECRET) throw new Error(`Invalid configuration: JWT_SECRET: ${MISSING_SECRET}`);
-  const secret = new TextEncoder().encode(config.JWT_SECRET);
+  // A key object made once: given bytes, jose makes one per verification (a fifth of its cost here).
+  const secret = createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'));
   return remembered(async (token) =>
     withSubject((await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload),
   );

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { LocalWindows } from '../src/api/middleware/local-windows';
 import { purchaseRateLimits } from '../src/api/middleware/rate-limit';
 import { createLogger } from '../src/logger';
 import { loadConfig } from '../src/config';
 import { startPulseCart, type Harness } from './support/harness';
+import { sleep } from '../tools/lib/wait';
 
 /**
  * Purchases are limited per buyer and per client address, counted in Redis
@@ -140,5 +143,37 @@ describe('purchase rate limits while their Redis is unreachable', () => {
       server.close();
       unreachable.disconnect();
     }
+  });
+});
+
+/** The in-process windows on their own: what the budget, the window's end and the key bound do. */
+describe('the in-process windows (LocalWindows)', () => {
+  const refused = (windows: LocalWindows, key: string) =>
+    windows.consume(key).then(
+      () => undefined,
+      (res: RateLimiterRes) => res,
+    );
+
+  it('when a key spends its points, then the next attempt is refused until the window ends, and a new window starts afresh', async () => {
+    const windows = new LocalWindows(2, 1, 10, 'test');
+    await windows.consume('a');
+    await windows.consume('a');
+    const res = await refused(windows, 'a');
+    expect(res).toBeInstanceOf(RateLimiterRes);
+    expect(res!.msBeforeNext).toBeGreaterThan(0);
+    expect(res!.msBeforeNext).toBeLessThanOrEqual(1000);
+    // Another key has a budget of its own.
+    await expect(windows.consume('b')).resolves.toMatchObject({ consumedPoints: 1, remainingPoints: 1 });
+    await sleep(1_050);
+    await expect(windows.consume('a')).resolves.toMatchObject({ consumedPoints: 1, isFirstInDuration: true });
+  });
+
+  it('when more keys arrive than it keeps, then the least recently seen is forgotten: its count is forgiven, never overcounted', async () => {
+    const windows = new LocalWindows(1, 60, 2, 'test');
+    await windows.consume('a');
+    await windows.consume('b');
+    await windows.consume('c');
+    await expect(windows.consume('a')).resolves.toMatchObject({ consumedPoints: 1 });
+    expect(await refused(windows, 'c')).toBeInstanceOf(RateLimiterRes);
   });
 });

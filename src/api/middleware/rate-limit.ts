@@ -1,10 +1,11 @@
 import type { Context, Middleware } from 'koa';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClient } from '../../clients/redis';
 import type { Config } from '../../config';
 import { AppError } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import { principalOf } from './auth';
+import { LocalWindows } from './local-windows';
 
 export type RateLimitConfig = Pick<
   Config,
@@ -34,6 +35,15 @@ export interface PurchaseRateLimits {
 
 type Scope = { points: number; durationS: number };
 
+/** What both kinds of limiter offer: rate-limiter-flexible's contract. */
+interface Limiter {
+  consume(key: string): Promise<RateLimiterRes>;
+  readonly keyPrefix: string;
+}
+
+/** Keys each in-process limiter keeps (buyers or addresses seen within a window): a few MB at most. */
+const LOCAL_KEYS = 50_000;
+
 /**
  * Fixed windows per client address and per buyer. Purchase attempts meet an
  * in-process count first (each replica counts on its own, so N replicas let
@@ -44,7 +54,8 @@ export function purchaseRateLimits(redis: RedisClient, config: RateLimitConfig, 
   const address: Scope = { points: config.RATE_LIMIT_IP_POINTS, durationS: config.RATE_LIMIT_IP_DURATION_S };
   const buyer: Scope = { points: config.RATE_LIMIT_USER_POINTS, durationS: config.RATE_LIMIT_USER_DURATION_S };
   const status: Scope = { points: config.RATE_LIMIT_STATUS_POINTS, durationS: config.RATE_LIMIT_STATUS_DURATION_S };
-  const local = (scope: Scope) => new RateLimiterMemory({ points: scope.points, duration: scope.durationS });
+  const local = (name: string, scope: Scope) =>
+    new LocalWindows(scope.points, scope.durationS, LOCAL_KEYS, `pulsecart:rate:${name}:local`);
   const shared = (name: string, scope: Scope) =>
     new RateLimiterRedis({
       storeClient: redis,
@@ -57,8 +68,8 @@ export function purchaseRateLimits(redis: RedisClient, config: RateLimitConfig, 
   const sharedByAddress = shared('purchase:ip', address);
   const sharedByBuyer = shared('purchase:user', buyer);
   return {
-    perAddress: limitBy(local(address), addressOf, logger),
-    perBuyer: limitBy(local(buyer), buyerOf, logger),
+    perAddress: limitBy(local('purchase:ip', address), addressOf, logger),
+    perBuyer: limitBy(local('purchase:user', buyer), buyerOf, logger),
     async beforeReserving(ctx) {
       await consume(sharedByAddress, addressOf(ctx), ctx, logger);
       await consume(sharedByBuyer, buyerOf(ctx), ctx, logger);
@@ -76,14 +87,14 @@ function exceptAdmins(limit: Middleware): Middleware {
 }
 
 /** Counts each request against `keyOf(ctx)`'s window; past it, 429 RATE_LIMITED with Retry-After. */
-export function limitBy(limiter: RateLimiterAbstract, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
+export function limitBy(limiter: Limiter, keyOf: (ctx: Context) => string, logger: Logger): Middleware {
   return async (ctx, next) => {
     await consume(limiter, keyOf(ctx), ctx, logger);
     await next();
   };
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string, ctx: Context, logger: Logger): Promise<void> {
+async function consume(limiter: Limiter, key: string, ctx: Context, logger: Logger): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (err) {

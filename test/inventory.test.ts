@@ -173,6 +173,17 @@ describe('inventory', () => {
       expect((await inventory.snapshot(productId))?.available).toBe(0);
     });
 
+    it('when a repeat of a purchase that holds units meets the sold-out product, then the crowd is still refused from memory', async () => {
+      const gate = new AdmissionGate(inventory, 60_000, neverMissing);
+      const held = reservation('u1', 2);
+      expect(await gate.admit(held)).toBe('RESERVED');
+      expect(await gate.admit(reservation('u3', 1))).toBe('RESERVED');
+      await expect(gate.admit(reservation('u2'))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+      // HELD says nothing of the stock: it must not send the crowd back to Redis.
+      expect(await gate.admit(held)).toBe('HELD');
+      expect(gate.knowsSoldOut(productId)).toBe(true);
+    });
+
     it('when the request that asks Redis never reaches it (refused on the way), then the next window lets another ask', async () => {
       const gate = new AdmissionGate(inventory, WINDOW_MS, neverMissing);
       await inventory.adjust(productId, -3);

@@ -140,6 +140,26 @@ describe('promises under races and lost data', () => {
     await expectSaleInvariants(h, { productId: otherProduct, initialStock: 10, maxPerUser: 3, accepted: [] });
   });
 
+  it('when the product is sold out, then a key with another body is still 422 and a repeat still gets its answer, even once Redis forgot the key', async () => {
+    const { id: productId } = await h.createProduct({ stock: 1, maxPerUser: 3 });
+    const buyer = h.buyer();
+    const key = randomUUID();
+    const first = await buy(productId, buyer, { quantity: 1, key });
+    expect(first.status).toBe(200);
+
+    for (const forgotten of [false, true]) {
+      if (forgotten) await h.redis.del(`pulsecart:idempotency:${first.body.trackingId}`);
+      // A buyer without a key meets the sold-out product: this API answers the crowd from memory from here on.
+      const stranger = await buy(productId, h.buyer(), { key: randomUUID() });
+      expect([stranger.status, stranger.body.error?.code]).toEqual([409, 'SOLD_OUT']);
+      const otherBody = await buy(productId, buyer, { quantity: 2, key });
+      expect([otherBody.status, otherBody.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+      const repeat = await buy(productId, buyer, { quantity: 1, key });
+      expect([repeat.status, repeat.body.trackingId]).toEqual([200, first.body.trackingId]);
+    }
+    await expectSaleInvariants(h, { productId, initialStock: 1, maxPerUser: 3, accepted: [first.body.trackingId] });
+  });
+
   describe('when the start of a workflow fails', () => {
     async function servicesWith(fault: Interceptor) {
       const temporal = await connectTemporal(h.config, { interceptors: [fault] });

@@ -1,6 +1,6 @@
 import { AppError } from '../../domain/errors';
 import type { RejectionReason } from '../../domain/purchase';
-import type { Inventory, Reservation } from '../../inventory/inventory';
+import type { Inventory, Reservation, ReserveOutcome } from '../../inventory/inventory';
 
 /**
  * Decides who gets a workflow. The reservation itself is the gate: one atomic
@@ -19,6 +19,8 @@ export interface MissingStock {
 
 /** RESERVED: taken just now; HELD: this tracking id held them already (a repeat of the same request). */
 export type Admission = 'RESERVED' | 'HELD';
+
+const SAYS_NOTHING_OF_STOCK: ReadonlySet<ReserveOutcome> = new Set(['SOLD_OUT', 'HELD', 'IDEMPOTENCY_KEY_REUSED']);
 
 export class AdmissionGate {
   private readonly soldOutUntil = new Map<number, number>();
@@ -51,8 +53,9 @@ export class AdmissionGate {
     const { outcome } = await this.inventory.reserve(reservation).catch((err) => {
       throw new AppError('STOCK_UNAVAILABLE', { cause: err });
     });
-    // Anything but "sold out" means Redis may have units again: the next requests ask it too.
-    if (outcome !== 'SOLD_OUT') this.soldOutUntil.delete(reservation.productId);
+    // A repeat (HELD) or a reused key says nothing of the stock; any other answer but "sold out" means Redis
+    // may have units again, and the next requests ask it too.
+    if (!SAYS_NOTHING_OF_STOCK.has(outcome)) this.soldOutUntil.delete(reservation.productId);
     switch (outcome) {
       case 'RESERVED':
       case 'HELD':

@@ -32,11 +32,6 @@ export class IdempotencyKeys {
     return known !== undefined;
   }
 
-  /** Whether Redis knows the key (a repeat), without asking PostgreSQL: for the crowd's cheap path. */
-  async isKnown(request: RequestBody): Promise<boolean> {
-    return (await this.redis.get(keyOf(request)).catch(() => null)) !== null;
-  }
-
   /** The body of the key's confirmed purchase: a primary-key lookup, only for keys Redis does not know. */
   private async orderedBody(trackingId: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<RequestBody>(

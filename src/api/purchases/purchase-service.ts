@@ -96,17 +96,31 @@ export class PurchaseService {
   /**
    * The crowd's cheap path, before anything shared is touched: a product this
    * process saw sold out moments ago is refused from memory. A request with an
-   * Idempotency-Key that Redis knows goes on: it repeats a purchase, whose answer it gets.
+   * Idempotency-Key is checked first (Redis, then PostgreSQL when Redis lost the
+   * key): a repeat goes on to the answer of its purchase, the same key with
+   * another body is 422, and only a key neither knows is refused as sold out.
    */
   async refuseIfSoldOut(pattern: Pattern, order: PurchaseOrder): Promise<void> {
     if (!this.deps.gate.knowsSoldOut(order.productId)) return;
     const { userId, productId, quantity, idempotencyKey } = order;
     if (idempotencyKey) {
-      const trackingId = trackingIdFor(userId, idempotencyKey);
-      if (await this.deps.idempotencyKeys.isKnown({ trackingId, productId, quantity })) return;
+      try {
+        if (await this.checkKey({ trackingId: trackingIdFor(userId, idempotencyKey), productId, quantity })) return;
+      } catch (err) {
+        if (err instanceof AppError) this.countRefusal(pattern, err.code, err.httpStatus);
+        throw err;
+      }
     }
     this.countRefusal(pattern, 'SOLD_OUT', 409);
     throw rejection('SOLD_OUT');
+  }
+
+  /** Whether the key is known (its request went on before); 422 when it was used with another body. */
+  private checkKey(request: Pick<PurchaseRequest, 'trackingId' | 'productId' | 'quantity'>): Promise<boolean> {
+    return this.deps.idempotencyKeys.check(request).catch((err) => {
+      if (err instanceof AppError) throw err;
+      throw new AppError('TEMPORARILY_UNAVAILABLE', { cause: err });
+    });
   }
 
   /** The sync and async patterns: the outcome (sync, within its deadline) or PENDING to poll. */
@@ -144,12 +158,7 @@ export class PurchaseService {
     const { userId, productId, quantity, idempotencyKey } = order;
     const trackingId = trackingIdFor(userId, idempotencyKey);
     const request: PurchaseRequest = { trackingId, userId, productId, quantity, pattern };
-    const keyKnown =
-      idempotencyKey === undefined ||
-      (await this.deps.idempotencyKeys.check(request).catch((err) => {
-        if (err instanceof AppError) throw err;
-        throw new AppError('TEMPORARILY_UNAVAILABLE', { cause: err });
-      }));
+    const keyKnown = idempotencyKey === undefined || (await this.checkKey(request));
     const admission = await this.deps.gate.admit(request).catch(async (err) => {
       // The gate refused a key neither Redis nor PostgreSQL knows: if its workflow exists (a purchase still in
       // flight when Redis lost the key), that workflow's memo says whether this is another body.

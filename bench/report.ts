@@ -143,9 +143,25 @@ const crowdSale = (s: any): CrowdSale => ({
   invariantsHold: s.invariantsHold,
 });
 
+/** Ratio 1 (and 1b), from one sold-out step's report. */
+function soldOutFigures(result: Result, step: string): NonNullable<RatioFigures['soldOut']> {
+  const { options, api, bare } = result.data.ratios[step];
+  return {
+    measuredAt: minute(result.at),
+    connections: options.connections,
+    perSecond: { api: api.perSecond, bare: bare.perSecond },
+    p99Ms: { api: api.latency.p99, bare: bare.latency.p99 },
+    serverUsPerRequest: {
+      api: (api.serverCores / api.perSecond) * 1e6,
+      bare: (bare.serverCores / bare.perSecond) * 1e6,
+    },
+  };
+}
+
 function collectRatios(results: Result[]): RatioFigures {
   const newest = (step: string) => results.find((r) => r.data.ratios?.[step]);
   const soldOut = newest('sold-out');
+  const soldOutCrowd = newest('sold-out-crowd');
   const workflows = newest('workflows');
   const sale = newest('sale');
   const drain = newest('drain');
@@ -155,21 +171,11 @@ function collectRatios(results: Result[]): RatioFigures {
     sync: t['sync admitted'][key][p],
     async: t['async admitted'][key][p],
   });
-  const used = [soldOut, workflows, sale, drain, crowd].filter((r): r is Result => r !== undefined);
+  const used = [soldOut, soldOutCrowd, workflows, sale, drain, crowd].filter((r): r is Result => r !== undefined);
   return {
     provenance: provenance([...new Set(used)], 'npm run bench; each ratio within one run, the newest that measured it'),
-    soldOut: soldOut
-      ? (({ options, api, bare }) => ({
-          measuredAt: minute(soldOut.at),
-          connections: options.connections,
-          perSecond: { api: api.perSecond, bare: bare.perSecond },
-          p99Ms: { api: api.latency.p99, bare: bare.latency.p99 },
-          serverUsPerRequest: {
-            api: (api.serverCores / api.perSecond) * 1e6,
-            bare: (bare.serverCores / bare.perSecond) * 1e6,
-          },
-        }))(soldOut.data.ratios['sold-out'])
-      : null,
+    soldOut: soldOut ? soldOutFigures(soldOut, 'sold-out') : null,
+    soldOutCrowd: soldOutCrowd ? soldOutFigures(soldOutCrowd, 'sold-out-crowd') : null,
     workflows: workflows
       ? ((report) => {
           const [purchase, empty] = [variant(report, 'purchase workflow'), variant(report, 'empty workflow')];

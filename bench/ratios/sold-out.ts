@@ -159,7 +159,8 @@ export async function measureSoldOut(options: SoldOutOptions, logPrefix: string)
   }
 }
 
-export function soldOutTable(report: SoldOutReport): Table {
+/** `number` is the ratio's row: 1, or 1b with the sale's connections. */
+export function soldOutTable(report: SoldOutReport, number = '1'): Table {
   // CPU per request holds up on a shared machine, where req/s moves with other people's load.
   const microseconds = (cores: number, side: Side) => ((cores / side.perSecond) * 1e6).toFixed(0);
   const row = (name: string, side: Side) => [
@@ -176,7 +177,7 @@ export function soldOutTable(report: SoldOutReport): Table {
   const { connections, seconds, rounds } = report.options;
   return {
     title:
-      `1. Sold-out path vs bare node:http (${connections} connections, ${rounds} × ${seconds} s each, alternating): ` +
+      `${number}. Sold-out path vs bare node:http (${connections} connections, ${rounds} × ${seconds} s each, alternating): ` +
       `${report.throughputRatio.toFixed(2)}× the req/s (aim ≥ ${AIM.throughputRatio.toFixed(2)}×), ` +
       `${microseconds(report.api.serverCores, report.api)} µs of server CPU per answer ` +
       `(aim ≤ ${AIM.serverMicroseconds}; bare ${microseconds(report.bare.serverCores, report.bare)}), ` +

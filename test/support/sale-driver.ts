@@ -1,7 +1,6 @@
 import { sleep } from '../../tools/lib/wait';
 import type { ApiResponse, Harness } from './harness';
-import { expectSaleInvariants, waitForRest, type SaleAtRest, type StockObserver } from './invariants';
-import type { StockWatcher } from './stock-watcher';
+import { expectSaleInvariants, waitForRest, type Sale, type SaleAtRest, type StockObserver } from './invariants';
 
 export interface DrivenSale {
   responses: ApiResponse[];
@@ -57,9 +56,9 @@ export async function driveSale(
  */
 export async function expectRaceSellsOut(
   h: Harness,
-  options: { productId: number; buyers: number; stock: number; watcher?: StockWatcher },
+  options: { productId: number; buyers: number; stock: number } & Pick<Sale, 'watcher' | 'subscribers'>,
 ): Promise<ApiResponse[]> {
-  const { productId, buyers, stock, watcher } = options;
+  const { productId, buyers, stock, watcher, subscribers } = options;
   const tokens = await Promise.all(Array.from({ length: buyers }, () => h.token(h.buyer())));
   const responses = await Promise.all(
     tokens.map((token, i) =>
@@ -82,6 +81,7 @@ export async function expectRaceSellsOut(
     maxPerUser: 1,
     accepted,
     watcher,
+    subscribers,
   });
   expect(confirmedQuantity).toBe(stock);
   expect([...statuses.values()].every((status) => status === 'CONFIRMED')).toBe(true);

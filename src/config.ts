@@ -167,9 +167,9 @@ const schema = z
      */
     EAGER_START_SLOTS: z.coerce.number().int().positive().default(100),
     /**
-     * With EAGER_START, the API's purchase worker takes work (eager starts, polled tasks) only while its event loop's
-     * delay (the worst over 250 ms) is at most this: a crowd that keeps the loop busy would delay the purchases' local
-     * activities; the workers take them meanwhile.
+     * With EAGER_START, the API's purchase worker takes eager starts (it never polls the task queue) only while its
+     * event loop's delay (the worst over 250 ms) is at most this: a crowd that keeps the loop busy would delay the
+     * purchases' local activities; the workers take them meanwhile.
      */
     EAGER_START_MAX_LOOP_DELAY_MS: z.coerce.number().int().positive().default(50),
     /**

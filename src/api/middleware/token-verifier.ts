@@ -11,8 +11,11 @@ export type TokenConfig = Pick<
 /** The user id is stored with each order (orders.user_id is VARCHAR(128)): a longer one could never buy. */
 const MAX_SUBJECT_LENGTH = 128;
 
+/** What a verified token says: its claims, with the user id in `sub`. */
+type Verified = JWTPayload & { sub: string };
+
 /** Checks a token's signature and claims; rejects with a jose error when it is not acceptable. */
-export type VerifyToken = (token: string) => Promise<JWTPayload & { sub: string }>;
+export type VerifyToken = (token: string) => Promise<Verified>;
 
 /**
  * One algorithm per deployment, never the one the token names: RS256 against
@@ -46,8 +49,6 @@ export function tokenVerifier(config: TokenConfig): VerifyToken {
 /** How many verified tokens each process remembers; past it, the least recently used are forgotten first. */
 const REMEMBERED_TOKENS = 20_000;
 
-type Verified = JWTPayload & { sub: string };
-
 /**
  * Remembers each verified token, by its whole text, until its `exp`. A buyer
  * sends the same token with every attempt and every poll, and checking its
@@ -70,7 +71,7 @@ function remembered(verify: VerifyToken): VerifyToken {
 }
 
 /** Refused here, before the purchase reserves anything, rather than at commit after taking units. */
-function withSubject(payload: JWTPayload): JWTPayload & { sub: string } {
+function withSubject(payload: JWTPayload): Verified {
   const { sub } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
     throw new errors.JWTClaimValidationFailed(

@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { createApiMetrics, observeClients } from '../src/api/metrics';
 import { loadConfig } from '../src/config';
+import { NODE_FLAGS } from '../tools/lib/processes';
 import { DYNAMIC_CONFIG, SEARCH_ATTRIBUTES } from '../tools/temporal';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -164,9 +165,17 @@ describe('docker-compose.yml', () => {
 
     for (const [name, source] of Object.entries(entryPoints)) {
       expect(service(name).build).toBeDefined();
-      expect(service(name).command).toEqual(['node', `dist/${source}.js`]);
+      expect(service(name).command).toEqual(['node', ...(NODE_FLAGS[`${source}.ts`] ?? []), `dist/${source}.js`]);
       expect(existsSync(path.join(ROOT, `${source}.ts`))).toBe(true);
     }
+  });
+
+  test('when the api is started by npm run api or tools/scale-out.sh, then it runs with NODE_FLAGS as well', () => {
+    const flags = NODE_FLAGS['src/api/main.ts'].join(' ');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+    expect(scripts.api).toBe(`node ${flags} --import tsx src/api/main.ts`);
+    expect(read('tools/scale-out.sh')).toContain(`src/api/main.ts) echo ${flags} ;;`);
   });
 
   test('when api, worker and migrate read their environment, then loadConfig accepts it in production', () => {
@@ -283,7 +292,8 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
     expect(dockerfile).toMatch(/^RUN .*npm ci --omit=dev/m);
     expect(runtime).toMatch(/^COPY --from=deps \/app\/node_modules /m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/src\/api\/main\.js"\]$/m);
+    const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]';
+    expect(JSON.parse(cmd)).toEqual(['node', ...NODE_FLAGS['src/api/main.ts'], 'dist/src/api/main.js']);
   });
 });
 

@@ -260,15 +260,24 @@ pid_file() { echo "$RUN_DIR/$1.pid"; }
 
 running() { alive "$(pid_file "$1")" "$ROOT/src/"; }
 
+# The Node flags each entry point runs with: the same as NODE_FLAGS in tools/lib/processes.ts.
+node_flags() { # entry
+  case $1 in
+    src/api/main.ts) echo --max-semi-space-size=64 ;;
+  esac
+}
+
 launch() { # name, entry, VAR=value...
-  local name=$1 entry=$2
+  local name=$1 entry=$2 flags
   shift 2
   if running "$name"; then
     say "$name already running (pid $(cat "$(pid_file "$name")"))"
     return
   fi
-  say "starting $name: $* node --import tsx $entry"
-  spawn "$(pid_file "$name")" "$RUN_DIR/$name.log" env "$@" node --import tsx "$ROOT/$entry"
+  flags=$(node_flags "$entry")
+  say "starting $name: $* node $flags --import tsx $entry"
+  # shellcheck disable=SC2086 # the flags are words
+  spawn "$(pid_file "$name")" "$RUN_DIR/$name.log" env "$@" node $flags --import tsx "$ROOT/$entry"
 }
 
 # Fails at once when the process died, with the end of its log.

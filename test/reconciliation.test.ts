@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { productKeys } from '../src/inventory/inventory';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
-import { RECONCILE_SCHEDULE_ID, reconcileTaskQueue } from '../src/workflows/shared';
+import type { reconcileStock } from '../src/workflows/reconcile';
+import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../src/workflows/shared';
 import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
@@ -33,6 +35,33 @@ describe('reconciliation', () => {
     expect((await reconcile([productId])).body.products[0].drift).toBe(0);
 
     await expectSaleInvariants(h, { productId, initialStock: 5, maxPerUser: 1, accepted: [first.body.trackingId] });
+  });
+
+  it('when several products have drifted, then one run reconciles them at once and reports them in product order', async () => {
+    const products = [
+      await h.createProduct({ stock: 5 }),
+      await h.createProduct({ stock: 5 }),
+      await h.createProduct({ stock: 5 }),
+    ];
+    for (const [i, { id }] of products.entries()) await h.redis.hincrby(productKeys(id)[0], 'available', i + 1);
+
+    const handle = await h.temporal.workflow.start<typeof reconcileStock>(RECONCILE_WORKFLOW, {
+      taskQueue: reconcileTaskQueue(h.taskQueue),
+      workflowId: `reconcile-${randomUUID()}`,
+      args: [{ productIds: products.map((p) => p.id).reverse() }],
+    });
+    const report = await handle.result();
+
+    expect(report.map((r) => [r.productId, r.drift, r.available])).toEqual(products.map((p, i) => [p.id, i + 1, 5]));
+    // All three were scheduled in the first workflow task, before any of them completed.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const steps = events
+      .filter((e) => e.activityTaskScheduledEventAttributes || e.activityTaskCompletedEventAttributes)
+      .map((e) => (e.activityTaskScheduledEventAttributes ? 'scheduled' : 'completed'));
+    expect(steps.slice(0, 3)).toEqual(['scheduled', 'scheduled', 'scheduled']);
+    for (const { id } of products) {
+      await expectSaleInvariants(h, { productId: id, initialStock: 5, maxPerUser: 1, accepted: [] });
+    }
   });
 
   it('when a reservation has no purchase behind it (the API died before starting one), then it is released', async () => {

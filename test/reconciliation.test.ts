@@ -37,13 +37,12 @@ describe('reconciliation', () => {
     await expectSaleInvariants(h, { productId, initialStock: 5, maxPerUser: 1, accepted: [first.body.trackingId] });
   });
 
-  it('when several products have drifted, then one run reconciles them at once and reports them in product order', async () => {
-    const products = [
-      await h.createProduct({ stock: 5 }),
-      await h.createProduct({ stock: 5 }),
-      await h.createProduct({ stock: 5 }),
-    ];
-    for (const [i, { id }] of products.entries()) await h.redis.hincrby(productKeys(id)[0], 'available', i + 1);
+  it('when many products have drifted, then one run reconciles them in pages at once and reports them in product order', async () => {
+    // Three pages of the workflow's 25 products: 25, 25 and 10; one drifted product in each.
+    const products: { id: number }[] = [];
+    for (let i = 0; i < 60; i++) products.push(await h.createProduct({ stock: 5 }));
+    const drifted = new Map([0, 30, 59].map((i, n) => [products[i].id, n + 1]));
+    for (const [id, drift] of drifted) await h.redis.hincrby(productKeys(id)[0], 'available', drift);
 
     const handle = await h.temporal.workflow.start<typeof reconcileStock>(RECONCILE_WORKFLOW, {
       taskQueue: reconcileTaskQueue(h.taskQueue),
@@ -52,14 +51,16 @@ describe('reconciliation', () => {
     });
     const report = await handle.result();
 
-    expect(report.map((r) => [r.productId, r.drift, r.available])).toEqual(products.map((p, i) => [p.id, i + 1, 5]));
-    // All three were scheduled in the first workflow task, before any of them completed.
+    expect(report.map((r) => [r.productId, r.drift, r.available])).toEqual(
+      products.map(({ id }) => [id, drifted.get(id) ?? 0, 5]),
+    );
+    // One activity per page, all three scheduled in the first workflow task, before any completed.
     const events = (await handle.fetchHistory()).events ?? [];
     const steps = events
       .filter((e) => e.activityTaskScheduledEventAttributes || e.activityTaskCompletedEventAttributes)
       .map((e) => (e.activityTaskScheduledEventAttributes ? 'scheduled' : 'completed'));
-    expect(steps.slice(0, 3)).toEqual(['scheduled', 'scheduled', 'scheduled']);
-    for (const { id } of products) {
+    expect(steps).toEqual(['scheduled', 'scheduled', 'scheduled', 'completed', 'completed', 'completed']);
+    for (const id of drifted.keys()) {
       await expectSaleInvariants(h, { productId: id, initialStock: 5, maxPerUser: 1, accepted: [] });
     }
   });

@@ -169,17 +169,33 @@ export function createReconciliationActivities({ pool, inventory, temporal, broa
     return released;
   }
 
+  /** Restocks hold the same lock between their PostgreSQL commit and their Redis adjust. */
+  async function reconcileProduct(productId: number): Promise<ProductReconciliation | undefined> {
+    const orphansReleased = (await inventory.snapshot(productId)) ? await releaseOrphans(productId) : 0;
+    const result = await withAdvisoryLock(pool, stockLockName(productId), () => repair(productId));
+    return result && { ...result, orphansReleased };
+  }
+
   return {
     async listProductIds(): Promise<number[]> {
       const { rows } = await pool.query<{ id: number }>('SELECT id FROM product ORDER BY id');
       return rows.map((r) => r.id);
     },
 
-    /** Restocks hold the same lock between their PostgreSQL commit and their Redis adjust. */
-    async reconcileProduct(productId: number): Promise<ProductReconciliation | undefined> {
-      const orphansReleased = (await inventory.snapshot(productId)) ? await releaseOrphans(productId) : 0;
-      const result = await withAdvisoryLock(pool, stockLockName(productId), () => repair(productId));
-      return result && { ...result, orphansReleased };
+    /** One product: what runs started before reconciliation went by pages call. */
+    reconcileProduct,
+
+    /**
+     * A page of products, one after the other: one activity (three history events, one workflow task) for the
+     * page instead of one per product. A retry reconciles the whole page again, which finds no drift twice.
+     */
+    async reconcileProducts(productIds: number[]): Promise<ProductReconciliation[]> {
+      const results: ProductReconciliation[] = [];
+      for (const productId of productIds) {
+        const result = await reconcileProduct(productId);
+        if (result) results.push(result);
+      }
+      return results;
     },
   };
 }

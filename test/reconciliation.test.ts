@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createReconciliationActivities } from '../src/activities/reconciliation';
+import { temporalDataConverter } from '../src/clients/temporal';
 import { productKeys } from '../src/inventory/inventory';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import type { reconcileStock } from '../src/workflows/reconcile';
@@ -62,6 +65,52 @@ describe('reconciliation', () => {
     expect(steps).toEqual(['scheduled', 'scheduled', 'scheduled', 'completed', 'completed', 'completed']);
     for (const id of drifted.keys()) {
       await expectSaleInvariants(h, { productId: id, initialStock: 5, maxPerUser: 1, accepted: [] });
+    }
+  });
+
+  it('when a run started before reconciliation went by pages replays on this code, then it keeps to one product per activity', async () => {
+    const products = [await h.createProduct({ stock: 5 }), await h.createProduct({ stock: 5 })];
+    await h.redis.hincrby(productKeys(products[1].id)[0], 'available', 2);
+    const dataConverter = temporalDataConverter(h.config);
+    const taskQueue = `reconcile-before-pages-${randomUUID()}`;
+    const workflowId = `reconcile-${randomUUID()}`;
+    const connection = await NativeConnection.connect({ address: h.config.TEMPORAL_ADDRESS });
+    try {
+      const worker = await Worker.create({
+        connection,
+        namespace: h.config.TEMPORAL_NAMESPACE,
+        taskQueue,
+        dataConverter,
+        workflowsPath: require.resolve('./versioning/reconcile-before-pages'),
+        activities: createReconciliationActivities({
+          pool: h.pool,
+          inventory: h.inventory,
+          temporal: h.temporal,
+          broadcast: () => undefined,
+        }),
+      });
+      const handle = await h.temporal.workflow.start<typeof reconcileStock>(RECONCILE_WORKFLOW, {
+        taskQueue,
+        workflowId,
+        args: [{ productIds: products.map((p) => p.id) }],
+      });
+      const report = await worker.runUntil(handle.result());
+      expect(report.map((r) => [r.productId, r.drift])).toEqual([
+        [products[0].id, 0],
+        [products[1].id, 2],
+      ]);
+      const history = await handle.fetchHistory();
+
+      // Without the branch for runs that began before pages, this throws DeterminismViolationError.
+      await expect(
+        Worker.runReplayHistory(
+          { workflowsPath: require.resolve('../src/workflows'), dataConverter },
+          history,
+          workflowId,
+        ),
+      ).resolves.toBeUndefined();
+    } finally {
+      await connection.close();
     }
   });
 

@@ -6,6 +6,7 @@ import { productKeys } from '../src/inventory/inventory';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import type { reconcileStock } from '../src/workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../src/workflows/shared';
+import { freePort } from '../tools/lib/ports';
 import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
 import { expectSaleInvariants } from './support/invariants';
@@ -13,8 +14,12 @@ import { expectSaleInvariants } from './support/invariants';
 /** Redis drifts from PostgreSQL; reconciliation brings it back. */
 describe('reconciliation', () => {
   let h: Harness;
+  /** The worker's Prometheus endpoint: the SDK's real meter, which refuses what its gauges cannot hold. */
+  let workerMetricsUrl: string;
   beforeAll(async () => {
-    h = await startPulseCart();
+    const port = await freePort();
+    workerMetricsUrl = `http://127.0.0.1:${port}/metrics`;
+    h = await startPulseCart({}, { workerMetricsPort: port });
   });
   afterAll(() => h.close());
 
@@ -38,6 +43,28 @@ describe('reconciliation', () => {
     expect((await reconcile([productId])).body.products[0].drift).toBe(0);
 
     await expectSaleInvariants(h, { productId, initialStock: 5, maxPerUser: 1, accepted: [first.body.trackingId] });
+  });
+
+  it('when Redis offers less than PostgreSQL holds, then the first attempt repairs it and reports a negative drift', async () => {
+    const { id: productId } = await h.createProduct({ stock: 5 });
+    await h.redis.hincrby(productKeys(productId)[0], 'available', -3);
+
+    const handle = await h.temporal.workflow.start<typeof reconcileStock>(RECONCILE_WORKFLOW, {
+      taskQueue: reconcileTaskQueue(h.taskQueue),
+      workflowId: `reconcile-${randomUUID()}`,
+      args: [{ productIds: [productId] }],
+    });
+
+    expect(await handle.result()).toEqual([
+      { productId, action: 'RECONCILED', drift: -3, available: 5, orphansReleased: 0 },
+    ]);
+    // The drift gauge once refused the negative value after the repair, and the activity ran again.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const attempts = events.flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(attempts).toEqual([1]);
+    const metrics = await (await fetch(workerMetricsUrl)).text();
+    expect(metrics).toMatch(new RegExp(`^pulsecart_stock_drift\\{[^}]*productId="${productId}"[^}]*\\} 3$`, 'm'));
+    await expectSaleInvariants(h, { productId, initialStock: 5, maxPerUser: 1, accepted: [] });
   });
 
   it('when many products have drifted, then one run reconciles them in pages at once and reports them in product order', async () => {

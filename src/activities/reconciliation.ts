@@ -127,15 +127,17 @@ export function createReconciliationActivities({ pool, inventory, temporal, broa
     if (!truth) return undefined;
     const drift = await inventory.reconcile(productId, truth.stock, snapshotAt, truth.committed);
     if (!drift) return rebuild(productId);
+    // The SDK's gauges take no negative value (it throws, after the repair, and the activity was retried):
+    // the gauge says by how much, the report and the log line which way.
     metricMeter
       .createGauge(
         'pulsecart_stock_drift',
         'int',
         'units',
-        'Units Redis offered beyond PostgreSQL at the last reconciliation',
+        'Units by which Redis and PostgreSQL disagreed at the last reconciliation, either way',
       )
       .withTags({ productId: String(productId) })
-      .set(drift.drift);
+      .set(Math.abs(drift.drift));
     // Every run says the stock, repaired or not: an event a worker held back when it died (the publisher
     // coalesces) is then made good within one reconciliation period.
     announce(productId, drift);

@@ -428,6 +428,7 @@ describe('deploy/ files the stack mounts', () => {
       'PulseCartHigh5xxRate',
       'PulseCartHighP99Latency',
       'PulseCartNoWorker',
+      'PulseCartPurchasesNotStarted',
       'PulseCartStockDeadLetters',
       'PulseCartStockDrift',
       'PulseCartWorkerDown',

@@ -96,6 +96,18 @@ describe('reconciliation', () => {
     }
   });
 
+  it('when a run goes over every product, then its report lists only the products it changed, so that it stays small whatever the catalogue', async () => {
+    const [quiet, drifted] = [await h.createProduct({ stock: 5 }), await h.createProduct({ stock: 5 })];
+    await h.redis.hincrby(productKeys(drifted.id)[0], 'available', 3);
+    const report = await new ReconciliationClient(h.temporal, h.taskQueue).run();
+    expect(report.find((r) => r.productId === drifted.id)).toMatchObject({ action: 'RECONCILED', drift: 3 });
+    expect(report.find((r) => r.productId === quiet.id)).toBeUndefined();
+    expect(report.every((r) => r.action === 'REBUILT' || r.drift !== 0 || r.orphansReleased > 0)).toBe(true);
+    expect((await reconcile([quiet.id])).body.products).toEqual([
+      { productId: quiet.id, action: 'RECONCILED', drift: 0, available: 5, orphansReleased: 0 },
+    ]);
+  });
+
   it('when a run started before reconciliation went by pages replays on this code, then it keeps to one product per activity', async () => {
     const products = [await h.createProduct({ stock: 5 }), await h.createProduct({ stock: 5 })];
     await h.redis.hincrby(productKeys(products[1].id)[0], 'available', 2);

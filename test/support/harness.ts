@@ -199,8 +199,6 @@ export async function startPulseCart(
     },
 
     async close() {
-      // As the API's shutdown does: starts still failing are not tried again past it.
-      await services.purchases.finishStarts(5_000);
       await harness.stopWorker();
       await eager?.stop();
       await fanOut.close();

@@ -103,8 +103,6 @@ export class PurchaseService {
   private readonly startSlots: pLimit.Limit;
   /** Starts waiting their turn or in flight, answered or not: shutdown lets them end. */
   private readonly starting = new Set<Promise<unknown>>();
-  /** Cleared at shutdown: a start that fails then is left to reconciliation at once. */
-  private retrying = true;
 
   constructor(private readonly deps: PurchaseServiceDeps) {
     this.startSlots = pLimit(deps.startConcurrency);
@@ -154,15 +152,10 @@ export class PurchaseService {
     }
   }
 
-  /**
-   * Lets the starts still waiting their turn or in flight end (shutdown, once no request is left); then
-   * stops trying failed ones again, which reconciliation ends. Whether all had ended in time.
-   */
+  /** Lets the starts still waiting their turn or in flight end (shutdown, once no request is left). */
   async finishStarts(timeoutMs: number): Promise<boolean> {
     const ended = Promise.allSettled([...this.starting]).then(() => true);
-    const inTime = (await beforeDeadline(ended, Date.now() + timeoutMs)) ?? false;
-    this.retrying = false;
-    return inTime;
+    return (await beforeDeadline(ended, Date.now() + timeoutMs)) ?? false;
   }
 
   private countRefusal(pattern: Pattern, code: string, httpStatus: number): void {
@@ -284,7 +277,7 @@ export class PurchaseService {
       try {
         return await this.start(request);
       } catch (err) {
-        if (!this.retrying || Date.now() + wait > giveUpAt) {
+        if (Date.now() + wait > giveUpAt) {
           this.deps.metrics.purchasesNotStarted.inc();
           this.deps.logger.error(
             { err, trackingId: request.trackingId },

@@ -177,12 +177,6 @@ const schema = z
      * so that the first admitted end first instead of every purchase ending late together (docs/performance.md).
      */
     TEMPORAL_START_CONCURRENCY: z.coerce.number().int().positive().default(16),
-    /**
-     * How long a purchase start that Temporal did not take is tried again (its buyer may have its 202 already).
-     * Then its units stay held for reconciliation, which gives them back once they are a minute old: keep it
-     * well below that minute (ORPHAN_GRACE_MS).
-     */
-    TEMPORAL_START_RETRY_MS: z.coerce.number().int().nonnegative().default(30_000),
     /** Per product, each worker publishes at most one stock event per this many ms; the newest value always follows. */
     STOCK_EVENT_INTERVAL_MS: z.coerce.number().int().positive().default(100),
     /** How often an open stock stream gets a comment line, so that proxies keep the connection. */

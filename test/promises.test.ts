@@ -13,7 +13,6 @@ import { createApiServices } from '../src/api/app';
 import { createApiMetrics } from '../src/api/metrics';
 import { connectTemporal } from '../src/clients/temporal';
 import { createLogger } from '../src/logger';
-import { workflowIdFor } from '../src/domain/purchase';
 import { productKeys } from '../src/inventory/inventory';
 import { PurchaseOutcomes } from '../src/purchase-status/purchase-outcomes';
 import type { StockEvent } from '../src/stock-events/topology';
@@ -35,15 +34,12 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 
 /**
  * Fault injection on the wire to the real Temporal Service: StartWorkflowExecution
- * either reaches the server and its reply is lost, or never leaves; the first
- * `times` calls only.
+ * either reaches the server and its reply is lost, or never leaves.
  */
-function startFault(kind: 'reply lost' | 'never sent', times = Infinity): Interceptor {
-  let faulted = 0;
+function startFault(kind: 'reply lost' | 'never sent'): Interceptor {
   return (options, nextCall) => {
-    if (!options.method_definition.path.endsWith('/StartWorkflowExecution') || faulted >= times)
+    if (!options.method_definition.path.endsWith('/StartWorkflowExecution'))
       return new InterceptingCall(nextCall(options));
-    faulted += 1;
     if (kind === 'never sent') {
       // The call is made but never started on the channel: its listener hears a deadline at once.
       return new InterceptingCall(nextCall(options), {
@@ -166,13 +162,12 @@ describe('promises under races and lost data', () => {
   });
 
   describe('when the start of a workflow fails', () => {
-    async function servicesWith(fault: Interceptor, startRetryMs = h.config.TEMPORAL_START_RETRY_MS) {
+    async function servicesWith(fault: Interceptor) {
       const temporal = await connectTemporal(h.config, { interceptors: [fault] });
       const { pool, redis, amqp, inventory } = h;
       const logger = createLogger(h.config, 'test');
       const metrics = createApiMetrics();
-      const config = { ...h.config, TEMPORAL_START_RETRY_MS: startRetryMs };
-      const services = createApiServices(config, { pool, redis, amqp, temporal, inventory }, { logger, metrics });
+      const services = createApiServices(h.config, { pool, redis, amqp, temporal, inventory }, { logger, metrics });
       return { services, metrics, close: () => temporal.connection.close() };
     }
 
@@ -190,32 +185,46 @@ describe('promises under races and lost data', () => {
       }
     });
 
-    it('before the server saw it, then the API starts it again and the purchase confirms with its units taken once', async () => {
+    it('before the server saw it, then 503 gives the units back (and says so), and a retry with the same key succeeds', async () => {
       const { id: productId } = await h.createProduct({ stock: 3 });
-      const flaky = await servicesWith(startFault('never sent', 2));
+      const watcher = await StockWatcher.watch(h.amqp, productId);
+      const cut = await servicesWith(startFault('never sent'));
       const buyer = h.buyer();
-      let view;
+      const key = randomUUID();
       try {
-        view = await flaky.services.purchases.purchase('sync', {
+        const refused = cut.services.purchases.purchase('sync', {
           userId: buyer,
           productId,
           quantity: 1,
-          idempotencyKey: randomUUID(),
+          idempotencyKey: key,
         });
-        expect(['CONFIRMED', 'PENDING']).toContain(view.status);
-        expect(await flaky.services.purchases.finishStarts(30_000)).toBe(true);
-        expect((await flaky.metrics.purchasesNotStarted.get()).values[0].value).toBe(0);
+        await expect(refused).rejects.toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE', httpStatus: 503 });
+        expect((await product(productId)).available).toBe(3);
+        expect(
+          (
+            await until(
+              async () => watcher.latest,
+              (e) => e?.available === 3,
+            )
+          )?.available,
+        ).toBe(3);
       } finally {
-        await flaky.close();
+        await cut.close();
       }
-      const statuses = await waitForRest(h, [view.trackingId]);
-      expect(statuses.get(view.trackingId)).toBe('CONFIRMED');
-      await expectSaleInvariants(h, { productId, initialStock: 3, maxPerUser: 1, accepted: [view.trackingId] });
+      const retry = await buy(productId, buyer, { key });
+      expect(retry.status).toBe(200);
+      await expectSaleInvariants(h, {
+        productId,
+        initialStock: 3,
+        maxPerUser: 1,
+        accepted: [retry.body.trackingId],
+        watcher,
+      });
+      await watcher.stop();
     });
-
-    it('while Temporal takes none of its starts, then the buyer (202 already) reads PENDING and its units stay held; reconciliation then gives them back and ends it FAILED for good, which a retry with the same key does not undo', async () => {
+    it('before the server saw it, for an async buyer answered 202 already, then its units are given back, the purchase reads FAILED, and a retry with the same key confirms', async () => {
       const { id: productId } = await h.createProduct({ stock: 3 });
-      const cut = await servicesWith(startFault('never sent'), 300);
+      const cut = await servicesWith(startFault('never sent'));
       const buyer = h.buyer();
       const key = randomUUID();
       let accepted;
@@ -232,27 +241,13 @@ describe('promises under races and lost data', () => {
       } finally {
         await cut.close();
       }
-      const { trackingId } = accepted;
-      const token = await h.token(buyer);
-      expect((await h.request('GET', `/api/v1/purchases/${trackingId}`, { token })).body.status).toBe('PENDING');
-      expect((await product(productId)).available).toBe(2);
-
-      // A minute later (ORPHAN_GRACE_MS), as far as reconciliation can tell.
-      const [, , reservationsKey] = productKeys(productId);
-      await h.redis.hset(reservationsKey, trackingId, `R|${buyer}|1|${Date.now() - 3_600_000}`);
-      expect((await reconcile(productId)).body.products[0].orphansReleased).toBe(1);
-      expect((await h.request('GET', `/api/v1/purchases/${trackingId}`, { token })).body).toMatchObject({
-        status: 'FAILED',
-        reason: 'COMMIT_FAILED',
-      });
+      const read = await h.request('GET', `/api/v1/purchases/${accepted.trackingId}`, { token: await h.token(buyer) });
+      expect(read.body).toMatchObject({ status: 'FAILED', reason: 'TEMPORARILY_UNAVAILABLE' });
       expect((await product(productId)).available).toBe(3);
-
       const retry = await buy(productId, buyer, { key });
-      expect(retry.status).toBe(503);
-      expect(retry.body.error.code).toBe('PURCHASE_FAILED');
-      // The retry's workflow finds the purchase voided and gives back what it reserved.
-      await h.temporal.workflow.getHandle(workflowIdFor(trackingId)).result();
-      await expectSaleInvariants(h, { productId, initialStock: 3, maxPerUser: 1, accepted: [trackingId] });
+      expect(retry.status).toBe(200);
+      expect(retry.body.trackingId).toBe(accepted.trackingId);
+      await expectSaleInvariants(h, { productId, initialStock: 3, maxPerUser: 1, accepted: [accepted.trackingId] });
     });
   });
 

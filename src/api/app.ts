@@ -60,7 +60,6 @@ export type ApiConfig = Pick<
   | 'SOLD_OUT_CACHE_MS'
   | 'EAGER_START'
   | 'TEMPORAL_START_CONCURRENCY'
-  | 'TEMPORAL_START_RETRY_MS'
   | 'IDEMPOTENCY_KEY_TTL_S'
   | 'PURCHASE_STATUS_TTL_S'
   | 'SSE_RETRY_MS'
@@ -120,7 +119,6 @@ export function createApiServices(
     syncDeadlineMs: config.SYNC_DEADLINE_MS,
     eagerStart: config.EAGER_START,
     startConcurrency: config.TEMPORAL_START_CONCURRENCY,
-    startRetryMs: config.TEMPORAL_START_RETRY_MS,
   });
   const report = new OperatorReport({
     pool,

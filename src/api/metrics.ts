@@ -35,7 +35,7 @@ export function createApiMetrics() {
     }),
     purchasesNotStarted: new Counter({
       name: 'pulsecart_purchases_not_started_total',
-      help: 'Admitted purchases Temporal took no start of within TEMPORAL_START_RETRY_MS, left to reconciliation',
+      help: 'Admitted purchases whose workflow Temporal refused to start: units given back, status FAILED',
       registers: [registry],
     }),
     workflowStartsWaiting: new Gauge({

@@ -24,8 +24,12 @@ const script = (name: string) => readFileSync(path.join(__dirname, name), 'utf8'
 type Outcome = Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>;
 
 interface OutcomeCommands {
+  recordPending(key: string, record: string, ttlSeconds: number): Promise<number>;
   endPending(key: string, record: string, ttlSeconds: number, channel: string, trackingId: string): Promise<number>;
 }
+
+/** The status of a purchase that never started: its units were given back, and a retry starts it afresh. */
+export const NOT_STARTED: Outcome = { status: 'FAILED', reason: 'TEMPORARILY_UNAVAILABLE' };
 
 export class PurchaseOutcomes {
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -37,19 +41,23 @@ export class PurchaseOutcomes {
     redis: RedisClient,
     private readonly ttlSeconds: number,
   ) {
+    redis.defineCommand('recordPending', { numberOfKeys: 1, lua: script('record-pending.lua') });
     redis.defineCommand('endPending', { numberOfKeys: 1, lua: script('end-pending.lua') });
     this.redis = redis as RedisClient & OutcomeCommands;
   }
 
-  /** The API admitted it. Never overwrites: a repeat of a purchase that has ended keeps its outcome. */
+  /**
+   * The API admitted it. A repeat of a purchase that has a status keeps it; one that never started
+   * (NOT_STARTED) is PENDING again, for the retry that starts it.
+   */
   async pending(request: PurchaseRequest): Promise<void> {
     const record = recordOf(request, { status: 'PENDING' });
-    await this.redis.set(keyOf(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
+    await this.redis.recordPending(keyOf(request.trackingId), JSON.stringify(record), this.ttlSeconds);
   }
 
   /**
-   * Ends a purchase no activity will end (reconciliation gave its orphaned units back), if it is still
-   * PENDING; waiters are told. Answers whether it was PENDING.
+   * Ends a purchase no activity will end (its start failed for good, or reconciliation found its units
+   * orphaned), if it is still PENDING; waiters are told. Answers whether it was PENDING.
    */
   async endIfPending(request: PurchaseRequest, outcome: Outcome): Promise<boolean> {
     const record = JSON.stringify(recordOf(request, outcome));

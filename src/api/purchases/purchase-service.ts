@@ -11,7 +11,7 @@ import { trackingIdFor } from '../../domain/tracking';
 import type { Inventory } from '../../inventory/inventory';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
-import type { PurchaseOutcomes, PurchaseRecord } from '../../purchase-status/purchase-outcomes';
+import { NOT_STARTED, type PurchaseOutcomes, type PurchaseRecord } from '../../purchase-status/purchase-outcomes';
 import type { purchase } from '../../workflows/purchase';
 import { PURCHASE_WORKFLOW, purchaseVisibility } from '../../workflows/shared';
 import type { Principal } from '../middleware/auth';
@@ -38,8 +38,6 @@ export interface PurchaseServiceDeps {
   eagerStart: boolean;
   /** Purchase starts in flight to Temporal at once; the others wait their turn, in order. */
   startConcurrency: number;
-  /** How long a start Temporal did not take is tried again before reconciliation is left to end it. */
-  startRetryMs: number;
 }
 
 export type Pattern = PurchasePattern;
@@ -69,12 +67,6 @@ type Handle = WorkflowHandle<typeof purchase>;
  */
 const STALE_PENDING_MS = 30_000;
 
-/** Waits between tries of a start Temporal did not take: doubling from the first, up to the last. */
-const START_RETRY_FIRST_MS = 250;
-const START_RETRY_MOST_MS = 4_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
   return new AppError('TEMPORARILY_UNAVAILABLE', { details: { trackingId }, cause });
 }
@@ -85,9 +77,7 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
  * 2. the admission gate reserves the units in Redis (or answers 404/409 with no workflow), and the purchase
  *    is PENDING where buyers read it;
  * 3. the `purchase` workflow is started in its turn, or the one this tracking id already has is joined;
- *    when the workflow has closed, units reserved just now are given back; a start Temporal does not take
- *    is tried again (TEMPORAL_START_RETRY_MS), then left to reconciliation, which gives its units back and
- *    ends it FAILED;
+ *    when no workflow will come for the reservation, its units are given back;
  * 4. async answers PENDING at once, while its start waits its turn; sync waits for the outcome until
  *    SYNC_DEADLINE_MS after it arrived, then answers PENDING too. An async repeat (its units were held
  *    already, or its key is known) waits for its start as long, for the 422 of a key used elsewhere.
@@ -211,8 +201,12 @@ export class PurchaseService {
     admission: Admission,
     idempotencyKey: string | undefined,
   ): Promise<Handle | undefined> {
-    const started = await this.startUntilTaken(request);
-    if (!started) return undefined;
+    let started: { handle: Handle; existed: boolean };
+    try {
+      started = await this.start(request);
+    } catch (err) {
+      return this.afterFailedStart(request, err);
+    }
     if (started.existed) await this.joinExisting(request, admission, started.handle);
     if (idempotencyKey) await this.rememberKey(request);
     return started.handle;
@@ -265,30 +259,30 @@ export class PurchaseService {
   }
 
   /**
-   * Starts the workflow, trying again while Temporal does not take it: the buyer may have its 202 already, and
-   * a start that failed may yet have created the run (a reply lost under load), which the next try finds. Past
-   * TEMPORAL_START_RETRY_MS the units stay held and the purchase PENDING: reconciliation gives back units
-   * whose purchase never started once they are a minute old, voids the purchase (so that no late start can
-   * take them) and ends it FAILED. No buyer is told anything final before that.
+   * The start failed, yet the server may have created the run (a timeout
+   * under load). Only when describe says it does not exist are the units given
+   * back and the purchase FAILED (NOT_STARTED: a retry with the same key starts
+   * it afresh); otherwise the buyer gets the tracking id to poll.
    */
-  private async startUntilTaken(request: PurchaseRequest): Promise<{ handle: Handle; existed: boolean } | undefined> {
-    const giveUpAt = Date.now() + this.deps.startRetryMs;
-    for (let wait = START_RETRY_FIRST_MS; ; wait = Math.min(wait * 2, START_RETRY_MOST_MS)) {
-      try {
-        return await this.start(request);
-      } catch (err) {
-        if (Date.now() + wait > giveUpAt) {
-          this.deps.metrics.purchasesNotStarted.inc();
-          this.deps.logger.error(
-            { err, trackingId: request.trackingId },
-            'purchase not started; left to reconciliation',
-          );
-          return undefined;
-        }
-        this.deps.logger.warn({ err, trackingId: request.trackingId, retryInMs: wait }, 'purchase start failed');
-        await sleep(wait);
-      }
+  private async afterFailedStart(request: PurchaseRequest, err: unknown): Promise<Handle | undefined> {
+    const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(request.trackingId));
+    const exists = await handle.describe().then(
+      () => true,
+      (describeErr) => (describeErr instanceof WorkflowNotFoundError ? false : undefined),
+    );
+    if (exists === false) {
+      // An async buyer was answered 202 already: no 5xx tells operators, this count does.
+      this.deps.metrics.purchasesNotStarted.inc();
+      await this.giveBack(request);
+      await this.deps.outcomes
+        .endIfPending(request, NOT_STARTED)
+        .catch((endErr) =>
+          this.deps.logger.warn({ err: endErr, trackingId: request.trackingId }, 'purchase status not recorded'),
+        );
+      throw temporalUnavailable(err, request.trackingId);
     }
+    this.deps.logger.warn({ err, trackingId: request.trackingId, exists }, 'purchase start unconfirmed; buyer polls');
+    return exists ? handle : undefined;
   }
 
   /**

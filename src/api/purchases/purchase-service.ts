@@ -79,8 +79,8 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
  * 3. the `purchase` workflow is started in its turn, or the one this tracking id already has is joined;
  *    when no workflow will come for the reservation, its units are given back;
  * 4. async answers PENDING at once, while its start waits its turn; sync waits for the outcome until
- *    SYNC_DEADLINE_MS after it arrived, then answers PENDING too. An async repeat (its units were held
- *    already, or its key is known) waits for its start as long, for the 422 of a key used elsewhere.
+ *    SYNC_DEADLINE_MS after it arrived, then answers PENDING too. A repeat (its units were held already,
+ *    or its key is known) waits for its start, which may find the workflow it repeats.
  * Every purchase metric is counted here, once per answer.
  */
 export class PurchaseService {
@@ -154,12 +154,12 @@ export class PurchaseService {
   }
 
   private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder, deadline: number): Promise<PurchaseView> {
-    const { request, started, firstRequest } = await this.place(pattern, order);
+    const { request, started } = await this.place(pattern, order);
     const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
-    if (pattern === 'async' && firstRequest) return pending;
+    if (pattern === 'async') return pending;
     // A start that fails before the deadline is the buyer's answer (503, 422); one that ends after it is not.
     const handle = await beforeDeadline(started, deadline);
-    if (!handle || pattern === 'async') return pending;
+    if (!handle) return pending;
     const record = await this.deps.outcomes
       .settled(request.trackingId, Math.max(0, deadline - Date.now()))
       .catch(() => undefined);
@@ -170,13 +170,13 @@ export class PurchaseService {
 
   /**
    * Steps 1 to 3. `started` settles once the workflow started or was joined: with its handle, or none when
-   * Temporal could not say whether it exists (the buyer polls). A first request (its units reserved just
-   * now, its key new) is the only one whose start cannot find a workflow for another body.
+   * Temporal could not say whether it exists (the buyer polls). A first request's start goes on after its
+   * answer; a repeat's has settled on return, and its failure (503, 422) is thrown here.
    */
   private async place(
     pattern: Pattern,
     order: PurchaseOrder,
-  ): Promise<{ request: PurchaseRequest; started: Promise<Handle | undefined>; firstRequest: boolean }> {
+  ): Promise<{ request: PurchaseRequest; started: Promise<Handle | undefined> }> {
     const { userId, productId, quantity, idempotencyKey } = order;
     const trackingId = trackingIdFor(userId, idempotencyKey);
     const request: PurchaseRequest = { trackingId, userId, productId, quantity, pattern };
@@ -192,7 +192,8 @@ export class PurchaseService {
       .pending(request)
       .catch((err) => this.deps.logger.warn({ err, trackingId: request.trackingId }, 'purchase status not recorded'));
     const started = this.track(request, this.startOrJoin(request, admission, idempotencyKey));
-    return { request, started, firstRequest: admission === 'RESERVED' && !keyKnown };
+    const firstRequest = admission === 'RESERVED' && !keyKnown;
+    return { request, started: firstRequest ? started : Promise.resolve(await started) };
   }
 
   /** Step 3. Failures are the caller's to answer; whatever no caller hears is in the log. */

@@ -428,7 +428,6 @@ describe('deploy/ files the stack mounts', () => {
       'PulseCartHigh5xxRate',
       'PulseCartHighP99Latency',
       'PulseCartNoWorker',
-      'PulseCartPurchasesNotStarted',
       'PulseCartStockDeadLetters',
       'PulseCartStockDrift',
       'PulseCartWorkerDown',

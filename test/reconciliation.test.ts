@@ -3,7 +3,6 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createReconciliationActivities } from '../src/activities/reconciliation';
 import { temporalDataConverter } from '../src/clients/temporal';
 import { productKeys } from '../src/inventory/inventory';
-import { PurchaseOutcomes } from '../src/purchase-status/purchase-outcomes';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import type { reconcileStock } from '../src/workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../src/workflows/shared';
@@ -126,7 +125,6 @@ describe('reconciliation', () => {
           pool: h.pool,
           inventory: h.inventory,
           temporal: h.temporal,
-          outcomes: new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S),
           broadcast: () => undefined,
         }),
       });

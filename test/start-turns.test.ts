@@ -13,28 +13,21 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
   });
   afterAll(() => h.close());
 
-  it('when 12 async buyers are admitted at once and 2 starts may be in flight, then all 12 are answered before any start ends, Temporal never sees more than 2, and every purchase starts', async () => {
+  it('when 12 buyers are admitted at once and 2 starts may be in flight, then Temporal never sees more than 2 and every purchase starts', async () => {
     let inFlight = 0;
     let most = 0;
-    let ended = 0;
-    let letStartsThrough!: () => void;
-    const held = new Promise<void>((resolve) => (letStartsThrough = resolve));
-    // Counts StartWorkflowExecution calls between their request and their status, on the wire to the real
-    // server, and holds each call until the buyers were answered.
+    // Counts StartWorkflowExecution calls between their request and their status, on the wire to the real server.
     const counting: Interceptor = (options, nextCall) => {
       const call = new InterceptingCall(nextCall(options), {
         start(metadata, _listener, next) {
           inFlight += 1;
           most = Math.max(most, inFlight);
-          void held.then(() =>
-            next(metadata, {
-              onReceiveStatus(status, nextStatus) {
-                inFlight -= 1;
-                ended += 1;
-                nextStatus(status);
-              },
-            }),
-          );
+          next(metadata, {
+            onReceiveStatus(status, nextStatus) {
+              inFlight -= 1;
+              nextStatus(status);
+            },
+          });
         },
       });
       return options.method_definition.path.endsWith('/StartWorkflowExecution')
@@ -58,11 +51,6 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
         ),
       );
       expect(accepted.map((view) => view.status)).toEqual(Array(stock).fill('PENDING'));
-      expect(ended).toBe(0);
-      expect((await metrics.workflowStartsWaiting.get()).values[0].value).toBe(stock - 2);
-      letStartsThrough();
-      expect(await services.purchases.finishStarts(60_000)).toBe(true);
-      expect(ended).toBe(stock);
       expect(most).toBe(2);
       expect(inFlight).toBe(0);
       expect((await metrics.workflowStartsWaiting.get()).values[0].value).toBe(0);

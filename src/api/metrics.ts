@@ -33,11 +33,6 @@ export function createApiMetrics() {
       help: 'Purchase workflows started: buyers the admission gate admitted (conversion = these / purchases answered)',
       registers: [registry],
     }),
-    purchasesNotStarted: new Counter({
-      name: 'pulsecart_purchases_not_started_total',
-      help: 'Admitted purchases whose workflow Temporal refused to start: units given back, status FAILED',
-      registers: [registry],
-    }),
     workflowStartsWaiting: new Gauge({
       name: 'pulsecart_workflow_starts_waiting',
       help: 'Admitted purchases waiting for their turn to start (TEMPORAL_START_CONCURRENCY starts are in flight)',

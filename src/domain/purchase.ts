@@ -14,15 +14,8 @@ export const REJECTION_REASONS = [
 ] as const satisfies readonly ErrorCode[];
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
-/**
- * Why a purchase failed; nothing was taken, and the buyer may retry. TEMPORARILY_UNAVAILABLE: its workflow
- * never started (Temporal refused the start, or the API that admitted it stopped first).
- */
-export const FAILURE_REASONS = [
-  'COMMIT_FAILED',
-  'STOCK_UNAVAILABLE',
-  'TEMPORARILY_UNAVAILABLE',
-] as const satisfies readonly ErrorCode[];
+/** Why a purchase failed; nothing was taken, and the buyer may retry. */
+export const FAILURE_REASONS = ['COMMIT_FAILED', 'STOCK_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** How the buyer asked: waiting for the outcome (sync) or polling for it (async). */

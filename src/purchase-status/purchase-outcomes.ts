@@ -5,8 +5,6 @@
  * one Redis channel, to which each API process subscribes once. Temporal's
  * describe stays the fallback for what this does not know.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { duplicateRedis, type RedisClient } from '../clients/redis';
 import type { PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
 
@@ -19,56 +17,28 @@ export interface PurchaseRecord extends PurchaseOutcome {
 
 const CHANNEL = 'pulsecart:purchase-outcomes';
 const keyOf = (trackingId: string) => `pulsecart:purchase:${trackingId}`;
-const script = (name: string) => readFileSync(path.join(__dirname, name), 'utf8');
-
-type Outcome = Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>;
-
-interface OutcomeCommands {
-  recordPending(key: string, record: string, ttlSeconds: number): Promise<number>;
-  endPending(key: string, record: string, ttlSeconds: number, channel: string, trackingId: string): Promise<number>;
-}
-
-/** The status of a purchase that never started: its units were given back, and a retry starts it afresh. */
-export const NOT_STARTED: Outcome = { status: 'FAILED', reason: 'TEMPORARILY_UNAVAILABLE' };
 
 export class PurchaseOutcomes {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly redis: RedisClient & OutcomeCommands;
   private subscriber?: RedisClient;
   private subscribed?: Promise<void>;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
-  ) {
-    redis.defineCommand('recordPending', { numberOfKeys: 1, lua: script('record-pending.lua') });
-    redis.defineCommand('endPending', { numberOfKeys: 1, lua: script('end-pending.lua') });
-    this.redis = redis as RedisClient & OutcomeCommands;
-  }
+  ) {}
 
-  /**
-   * The API admitted it. A repeat of a purchase that has a status keeps it; one that never started
-   * (NOT_STARTED) is PENDING again, for the retry that starts it.
-   */
+  /** The API admitted it. Never overwrites: a repeat of a purchase that has ended keeps its outcome. */
   async pending(request: PurchaseRequest): Promise<void> {
     const record = recordOf(request, { status: 'PENDING' });
-    await this.redis.recordPending(keyOf(request.trackingId), JSON.stringify(record), this.ttlSeconds);
-  }
-
-  /**
-   * Ends a purchase no activity will end (its start failed for good, or reconciliation found its units
-   * orphaned), if it is still PENDING; waiters are told. Answers whether it was PENDING.
-   */
-  async endIfPending(request: PurchaseRequest, outcome: Outcome): Promise<boolean> {
-    const record = JSON.stringify(recordOf(request, outcome));
-    return (
-      (await this.redis.endPending(keyOf(request.trackingId), record, this.ttlSeconds, CHANNEL, request.trackingId)) ===
-      1
-    );
+    await this.redis.set(keyOf(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
   }
 
   /** The purchase ended (an activity that ends it calls this); waiters are told. */
-  async finish(request: PurchaseRequest, outcome: Outcome): Promise<void> {
+  async finish(
+    request: PurchaseRequest,
+    outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>,
+  ): Promise<void> {
     const record = recordOf(request, outcome);
     await this.redis
       .pipeline()
@@ -128,6 +98,9 @@ export class PurchaseOutcomes {
   }
 }
 
-function recordOf({ trackingId, userId, productId, quantity }: PurchaseRequest, outcome: Outcome): PurchaseRecord {
+function recordOf(
+  { trackingId, userId, productId, quantity }: PurchaseRequest,
+  outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>,
+): PurchaseRecord {
   return { trackingId, userId, productId, quantity, ...outcome, at: Date.now() };
 }

@@ -11,7 +11,7 @@ import { trackingIdFor } from '../../domain/tracking';
 import type { Inventory } from '../../inventory/inventory';
 import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
-import { NOT_STARTED, type PurchaseOutcomes, type PurchaseRecord } from '../../purchase-status/purchase-outcomes';
+import type { PurchaseOutcomes, PurchaseRecord } from '../../purchase-status/purchase-outcomes';
 import type { purchase } from '../../workflows/purchase';
 import { PURCHASE_WORKFLOW, purchaseVisibility } from '../../workflows/shared';
 import type { Principal } from '../middleware/auth';
@@ -74,13 +74,10 @@ function temporalUnavailable(cause: unknown, trackingId: string): AppError {
 /**
  * The purchase, from the buyer's request to the workflow and back:
  * 1. the Idempotency-Key is bound to this request (another body: 422);
- * 2. the admission gate reserves the units in Redis (or answers 404/409 with no workflow), and the purchase
- *    is PENDING where buyers read it;
- * 3. the `purchase` workflow is started in its turn, or the one this tracking id already has is joined;
+ * 2. the admission gate reserves the units in Redis (or answers 404/409 with no workflow);
+ * 3. the `purchase` workflow is started, or the one this tracking id already has is joined;
  *    when no workflow will come for the reservation, its units are given back;
- * 4. async answers PENDING at once, while its start waits its turn; sync waits for the outcome until
- *    SYNC_DEADLINE_MS after it arrived, then answers PENDING too. A repeat (its units were held already,
- *    or its key is known) waits for its start, which may find the workflow it repeats.
+ * 4. sync waits for the outcome up to its deadline; async, and sync past it, answer PENDING.
  * Every purchase metric is counted here, once per answer.
  */
 export class PurchaseService {
@@ -91,8 +88,6 @@ export class PurchaseService {
    * start finds this process' purchase worker free for the eager task.
    */
   private readonly startSlots: pLimit.Limit;
-  /** Starts waiting their turn or in flight, answered or not: shutdown lets them end. */
-  private readonly starting = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PurchaseServiceDeps) {
     this.startSlots = pLimit(deps.startConcurrency);
@@ -130,9 +125,8 @@ export class PurchaseService {
 
   /** The sync and async patterns: the outcome (sync, within its deadline) or PENDING to poll. */
   async purchase(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
-    const deadline = Date.now() + this.deps.syncDeadlineMs;
     try {
-      const view = await this.placeAndMaybeWait(pattern, order, deadline);
+      const view = await this.placeAndMaybeWait(pattern, order);
       this.deps.metrics.purchases.inc({ pattern, outcome: view.status });
       return view;
     } catch (err) {
@@ -142,86 +136,48 @@ export class PurchaseService {
     }
   }
 
-  /** Lets the starts still waiting their turn or in flight end (shutdown, once no request is left). */
-  async finishStarts(timeoutMs: number): Promise<boolean> {
-    const ended = Promise.allSettled([...this.starting]).then(() => true);
-    return (await beforeDeadline(ended, Date.now() + timeoutMs)) ?? false;
-  }
-
   private countRefusal(pattern: Pattern, code: string, httpStatus: number): void {
     this.deps.metrics.purchases.inc({ pattern, outcome: code });
     if (httpStatus < 500) this.deps.metrics.admissionRejections.inc({ reason: code });
   }
 
-  private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder, deadline: number): Promise<PurchaseView> {
-    const { request, started } = await this.place(pattern, order);
+  private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
+    const { request, handle } = await this.place(pattern, order);
     const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
-    if (pattern === 'async') return pending;
-    // A start that fails before the deadline is the buyer's answer (503, 422); one that ends after it is not.
-    const handle = await beforeDeadline(started, deadline);
-    if (!handle) return pending;
+    if (pattern === 'async' || !handle) return pending;
     const record = await this.deps.outcomes
-      .settled(request.trackingId, Math.max(0, deadline - Date.now()))
+      .settled(request.trackingId, this.deps.syncDeadlineMs)
       .catch(() => undefined);
     return record?.status === 'CONFIRMED' || record?.status === 'REJECTED' || record?.status === 'FAILED'
       ? viewOf(record)
       : pending;
   }
 
-  /**
-   * Steps 1 to 3. `started` settles once the workflow started or was joined: with its handle, or none when
-   * Temporal could not say whether it exists (the buyer polls). A first request's start goes on after its
-   * answer; a repeat's has settled on return, and its failure (503, 422) is thrown here.
-   */
-  private async place(
-    pattern: Pattern,
-    order: PurchaseOrder,
-  ): Promise<{ request: PurchaseRequest; started: Promise<Handle | undefined> }> {
+  /** Steps 1 to 3. No handle: the workflow may exist but Temporal could not say; the buyer polls. */
+  private async place(pattern: Pattern, order: PurchaseOrder): Promise<{ request: PurchaseRequest; handle?: Handle }> {
     const { userId, productId, quantity, idempotencyKey } = order;
     const trackingId = trackingIdFor(userId, idempotencyKey);
     const request: PurchaseRequest = { trackingId, userId, productId, quantity, pattern };
-    const keyKnown = idempotencyKey !== undefined && (await this.checkKey(request));
+    const keyKnown = idempotencyKey === undefined || (await this.checkKey(request));
     const admission = await this.deps.gate.admit(request).catch(async (err) => {
       // The gate refused a key neither Redis nor PostgreSQL knows: if its workflow exists (a purchase still in
       // flight when Redis lost the key), that workflow's memo says whether this is another body.
-      if (idempotencyKey !== undefined && !keyKnown) await this.refuseIfKeyUsedElsewhere(request);
+      if (!keyKnown) await this.refuseIfKeyUsedElsewhere(request);
       throw err;
     });
     // Without it, status reads of this purchase ask Temporal: worth a warning, not a refusal.
     await this.deps.outcomes
       .pending(request)
       .catch((err) => this.deps.logger.warn({ err, trackingId: request.trackingId }, 'purchase status not recorded'));
-    const started = this.track(request, this.startOrJoin(request, admission, idempotencyKey));
-    const firstRequest = admission === 'RESERVED' && !keyKnown;
-    return { request, started: firstRequest ? started : Promise.resolve(await started) };
-  }
-
-  /** Step 3. Failures are the caller's to answer; whatever no caller hears is in the log. */
-  private async startOrJoin(
-    request: PurchaseRequest,
-    admission: Admission,
-    idempotencyKey: string | undefined,
-  ): Promise<Handle | undefined> {
     let started: { handle: Handle; existed: boolean };
     try {
       started = await this.start(request);
     } catch (err) {
-      return this.afterFailedStart(request, err);
+      return { request, handle: await this.afterFailedStart(request, err) };
     }
     if (started.existed) await this.joinExisting(request, admission, started.handle);
     if (idempotencyKey) await this.rememberKey(request);
-    return started.handle;
-  }
-
-  /** Keeps the start until it ended, for shutdown; its failure is logged, whether a buyer heard it or not. */
-  private track(request: PurchaseRequest, started: Promise<Handle | undefined>): Promise<Handle | undefined> {
-    const ended = started.then(
-      () => undefined,
-      (err) => this.deps.logger.warn({ err, trackingId: request.trackingId }, 'purchase not started'),
-    );
-    this.starting.add(ended);
-    void ended.then(() => this.starting.delete(ended));
-    return started;
+    return { request, handle: started.handle };
   }
 
   /** Starts the workflow, or finds that this tracking id has one already (running or closed). */
@@ -248,22 +204,21 @@ export class PurchaseService {
     }
   }
 
-  /** The gauge of starts waiting is set when one joins the queue and when one leaves it for its turn. */
-  private inTurn<T>(start: () => Promise<T>): Promise<T> {
-    const waiting = this.deps.metrics.workflowStartsWaiting;
-    const started = this.startSlots(() => {
-      waiting.set(this.startSlots.pendingCount);
-      return start();
-    });
-    waiting.set(this.startSlots.pendingCount);
-    return started;
+  private async inTurn<T>(start: () => Promise<T>): Promise<T> {
+    const started = this.startSlots(start);
+    this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
+    try {
+      return await started;
+    } finally {
+      this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
+    }
   }
 
   /**
    * The start failed, yet the server may have created the run (a timeout
    * under load). Only when describe says it does not exist are the units given
-   * back and the purchase FAILED (NOT_STARTED: a retry with the same key starts
-   * it afresh); otherwise the buyer gets the tracking id to poll.
+   * back and the buyer told to retry (a retry with the same key then starts
+   * afresh); otherwise the buyer gets the tracking id to poll.
    */
   private async afterFailedStart(request: PurchaseRequest, err: unknown): Promise<Handle | undefined> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(request.trackingId));
@@ -272,14 +227,7 @@ export class PurchaseService {
       (describeErr) => (describeErr instanceof WorkflowNotFoundError ? false : undefined),
     );
     if (exists === false) {
-      // An async buyer was answered 202 already: no 5xx tells operators, this count does.
-      this.deps.metrics.purchasesNotStarted.inc();
       await this.giveBack(request);
-      await this.deps.outcomes
-        .endIfPending(request, NOT_STARTED)
-        .catch((endErr) =>
-          this.deps.logger.warn({ err: endErr, trackingId: request.trackingId }, 'purchase status not recorded'),
-        );
       throw temporalUnavailable(err, request.trackingId);
     }
     this.deps.logger.warn({ err, trackingId: request.trackingId, exists }, 'purchase start unconfirmed; buyer polls');
@@ -354,22 +302,19 @@ export class PurchaseService {
       record = (await this.deps.outcomes.settled(trackingId, waitMs).catch(() => undefined)) ?? record;
     }
     if (record && !(record.status === 'PENDING' && Date.now() - record.at > STALE_PENDING_MS)) return viewOf(record);
-    return this.describe(trackingId, principal, record);
+    return this.describe(trackingId, principal);
   }
 
   /**
    * Reads a purchase from Temporal with describe (strongly consistent, and it
-   * answers with every worker down), then the result once it has one. A PENDING
-   * record without a workflow stays PENDING: its start may still wait its turn,
-   * and reconciliation ends it when its API stopped before starting it.
+   * answers with every worker down), then the result once it has one.
    */
-  private async describe(trackingId: string, principal: Principal, record?: PurchaseRecord): Promise<PurchaseView> {
+  private async describe(trackingId: string, principal: Principal): Promise<PurchaseView> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));
     const description = await handle.describe().catch((err) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw temporalUnavailable(err, trackingId);
     });
-    if (!description && record) return viewOf(record);
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
       throw new AppError('PURCHASE_NOT_FOUND');
@@ -386,15 +331,6 @@ export class PurchaseService {
         return { ...base, status: 'FAILED' };
     }
   }
-}
-
-/** The work's value, or undefined when the deadline (ms since the epoch) comes first. */
-function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function requestView({ trackingId, productId, quantity }: PurchaseRequest): PurchaseView {

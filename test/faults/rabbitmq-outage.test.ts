@@ -1,5 +1,5 @@
 import { SseSubscriber } from '../../tools/lib/sse-subscriber';
-import { sleep } from '../../tools/lib/wait';
+import { sleep, waitUntil } from '../../tools/lib/wait';
 import { FaultProxy } from '../support/fault-proxy';
 import { startPulseCart, type Harness } from '../support/harness';
 import { driveSale, expectSaleSurvived } from '../support/sale-driver';
@@ -27,11 +27,9 @@ describe('fault: RabbitMQ outage', () => {
     await sleep(1000);
     await proxy.cut();
     // The API hears its broker connection drop once its event loop, busy with the sale, gets to the socket's close.
-    let ready = await h.request('GET', '/ready');
-    for (const deadline = Date.now() + 5_000; ready.status !== 503 && Date.now() < deadline;) {
-      await sleep(100);
-      ready = await h.request('GET', '/ready');
-    }
+    const notReady = async () => (await h.request('GET', '/ready')).status === 503;
+    await waitUntil('the API to report RabbitMQ down', notReady, [], 5_000);
+    const ready = await h.request('GET', '/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.checks.rabbitmq).toMatch(/^down/);
     await sleep(10_000);

@@ -38,6 +38,21 @@ describe('HTTP hardening', () => {
     },
   );
 
+  it('when a body is JSON spelled with parameters or in capitals, then it is read like plain application/json', async () => {
+    const { id: soldOut } = await h.createProduct({ stock: 0 });
+    const answers = [];
+    for (const type of ['application/json', 'Application/JSON; charset=utf-8', 'application/json;charset=UTF-8'])
+      answers.push(
+        await h.request('POST', '/api/v1/sync/purchase', {
+          token,
+          rawBody: JSON.stringify({ productId: soldOut, quantity: 1 }),
+          headers: { 'content-type': type },
+        }),
+      );
+
+    expect(answers.map((a) => a.body.error?.code)).toEqual(['SOLD_OUT', 'SOLD_OUT', 'SOLD_OUT']);
+  });
+
   it('when an admin sends a product as text/plain JSON, then 415 and no product is made', async () => {
     const name = `smuggled ${randomUUID()}`;
     const response = await h.request('POST', '/api/v1/admin/products', {
@@ -62,16 +77,40 @@ describe('HTTP hardening', () => {
   });
 
   it('when anything answers, even an error, then it carries security headers and a request id', async () => {
-    for (const path of ['/health', '/api/v1/nothing-here', `/api/v1/products/${productId}`]) {
+    for (const path of ['/', '/health', '/api/v1/nothing-here', `/api/v1/products/${productId}`]) {
       const { headers } = await h.request('GET', path);
 
-      expect(headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(headers.get('x-content-type-options')).toBe('nosniff');
-      expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(headers.get('cross-origin-resource-policy')).toBe('same-origin');
       expect(headers.get('x-powered-by')).toBeNull();
       expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     }
+  });
+
+  it('when a JSON answer is sent, even a sold-out refusal, then it may load nothing and be framed nowhere; a page gets the whole helmet set', async () => {
+    const { id: soldOut } = await h.createProduct({ stock: 0 });
+    // The first refusal comes from Redis; the second from this process' memory, returned rather than thrown.
+    const refusals = [];
+    for (let i = 0; i < 2; i++)
+      refusals.push(
+        await h.request('POST', '/api/v1/sync/purchase', { token, body: { productId: soldOut, quantity: 1 } }),
+      );
+    const product = await h.request('GET', `/api/v1/products/${productId}`);
+    const page = await h.request('GET', '/');
+
+    expect(refusals.map((r) => [r.status, r.body.error.code])).toEqual([
+      [409, 'SOLD_OUT'],
+      [409, 'SOLD_OUT'],
+    ]);
+    for (const { headers } of [...refusals, product]) {
+      expect(headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      expect(headers.get('content-type')).toBe('application/json; charset=utf-8');
+    }
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
   });
 
   it('when a proxy passes a request id, then it is kept; when it is not a plain token, then it is replaced', async () => {

@@ -32,13 +32,28 @@ declare module 'koa' {
 }
 
 /**
- * Helmet's headers. With our options none depends on the request (no CSP nonce), so helmet runs once, here,
- * and every answer gets the headers it wrote instead of running its dozen steps again.
+ * JSON answers (everything under /api/) carry the headers a JSON API needs (OWASP's REST Security Cheat
+ * Sheet): no framing, no sniffing, HSTS, and a policy that lets the answer load nothing. Helmet's other
+ * headers govern documents a browser renders (the storefront, /docs), so only those get the whole set. A
+ * header costs every answer a few hundred nanoseconds in node:http; the crowd's refusals are JSON.
+ */
+const API_HEADERS: readonly [string, string][] = [
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+];
+const API_PREFIX = '/api/';
+
+/**
+ * Helmet's headers for documents. With our options none depends on the request (no CSP nonce), so helmet runs
+ * once, here, and every document gets the headers it wrote instead of running its dozen steps again.
  */
 function securityHeaders(): Middleware {
-  const headers: [string, string][] = [];
+  const documentHeaders: [string, string][] = [];
   const recorder = {
-    setHeader: (name: string, value: string) => headers.push([name, value]),
+    setHeader: (name: string, value: string) => documentHeaders.push([name, value]),
     // X-Powered-By: Koa never sets it.
     removeHeader: () => undefined,
   };
@@ -46,7 +61,8 @@ function securityHeaders(): Middleware {
     if (err) throw err;
   });
   return (ctx, next) => {
-    for (const [name, value] of headers) ctx.res.setHeader(name, value);
+    for (const [name, value] of ctx.path.startsWith(API_PREFIX) ? API_HEADERS : documentHeaders)
+      ctx.res.setHeader(name, value);
     return next();
   };
 }
@@ -78,7 +94,7 @@ const jsonBodies: Middleware = async (ctx, next) => {
     ctx.request.body = {};
     return next();
   }
-  if (!ctx.is('application/json') || (ctx.get('content-encoding') || 'identity') !== 'identity') ctx.throw(415);
+  if (!isJson(ctx) || (ctx.get('content-encoding') || 'identity') !== 'identity') ctx.throw(415);
   const text = (await getRawBody(ctx.req, { length: ctx.request.length, limit: BODY_LIMIT })).toString('utf8');
   try {
     if (!OBJECT_OR_ARRAY.test(text)) throw new SyntaxError('only an object or an array');
@@ -88,6 +104,11 @@ const jsonBodies: Middleware = async (ctx, next) => {
   }
   return next();
 };
+
+/** The type every client sends is compared as it is; any other spelling is parsed (type-is: parameters, case). */
+function isJson(ctx: Context): boolean {
+  return ctx.get('content-type') === 'application/json' || Boolean(ctx.is('application/json'));
+}
 
 function hasBody(ctx: Context): boolean {
   return (ctx.request.length ?? 0) > 0 || ctx.get('transfer-encoding') !== '';

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
 
@@ -27,18 +27,26 @@ export function errorMiddleware(logger: Logger): Middleware {
     } catch (err) {
       const appError = toAppError(err);
       if (appError.httpStatus >= 500) logger.error({ err, path: ctx.path }, 'request failed');
-      ctx.status = appError.httpStatus;
-      // Typed and serialised here: Koa then neither looks the type up nor stringifies the crowd's refusals again.
-      ctx.set('Content-Type', JSON_TYPE);
-      ctx.body = JSON.stringify({
-        error: {
-          code: appError.code,
-          message: appError.message,
-          ...(appError.details === undefined ? {} : { details: appError.details }),
-        },
-      });
+      answerError(ctx, appError);
     }
   };
+}
+
+/**
+ * Writes an error's answer: its status and `{error: {code, message, details?}}`. Typed and serialised here:
+ * Koa then neither looks the type up nor stringifies the crowd's refusals again. A route may answer a refusal
+ * this way instead of throwing it (the sold-out path does).
+ */
+export function answerError(ctx: Context, appError: AppError): void {
+  ctx.status = appError.httpStatus;
+  ctx.set('Content-Type', JSON_TYPE);
+  ctx.body = JSON.stringify({
+    error: {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details === undefined ? {} : { details: appError.details }),
+    },
+  });
 }
 
 /**

@@ -67,6 +67,9 @@ type Handle = WorkflowHandle<typeof purchase>;
  */
 const STALE_PENDING_MS = 30_000;
 
+/** The crowd's answer, made once: it carries nothing of the request, and nothing writes to it. */
+const SOLD_OUT = rejection('SOLD_OUT');
+
 function temporalUnavailable(cause: unknown, trackingId: string): AppError {
   return new AppError('TEMPORARILY_UNAVAILABLE', { details: { trackingId }, cause });
 }
@@ -99,20 +102,23 @@ export class PurchaseService {
    * Idempotency-Key is checked first (Redis, then PostgreSQL when Redis lost the
    * key): a repeat goes on to the answer of its purchase, the same key with
    * another body is 422, and only a key neither knows is refused as sold out.
+   * The refusal is returned, not thrown: thrown, it unwound every middleware's
+   * await on its way to the error middleware, about 4 µs of a sold-out answer's 45.
    */
-  async refuseIfSoldOut(pattern: Pattern, order: PurchaseOrder): Promise<void> {
-    if (!this.deps.gate.knowsSoldOut(order.productId)) return;
+  async soldOutRefusal(pattern: Pattern, order: PurchaseOrder): Promise<AppError | undefined> {
+    if (!this.deps.gate.knowsSoldOut(order.productId)) return undefined;
     const { userId, productId, quantity, idempotencyKey } = order;
     if (idempotencyKey) {
       try {
-        if (await this.checkKey({ trackingId: trackingIdFor(userId, idempotencyKey), productId, quantity })) return;
+        if (await this.checkKey({ trackingId: trackingIdFor(userId, idempotencyKey), productId, quantity }))
+          return undefined;
       } catch (err) {
         if (err instanceof AppError) this.countRefusal(pattern, err.code, err.httpStatus);
         throw err;
       }
     }
     this.countRefusal(pattern, 'SOLD_OUT', 409);
-    throw rejection('SOLD_OUT');
+    return SOLD_OUT;
   }
 
   /** Whether the key is known (its request went on before); 422 when it was used with another body. */

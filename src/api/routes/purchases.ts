@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { AppError, ERRORS } from '../../domain/errors';
 import type { RejectionReason } from '../../domain/purchase';
 import { principalOf } from '../middleware/auth';
+import { answerError } from '../middleware/errors';
 import type { PurchaseRateLimits } from '../middleware/rate-limit';
 import { rejection } from '../purchases/admission';
 import type { Pattern, PurchaseService, PurchaseView } from '../purchases/purchase-service';
@@ -31,7 +32,8 @@ export function purchaseRoutes({ purchases, authenticate, rateLimits }: Purchase
     // An empty key is a client's mistake, not the absence of one: it must not quietly turn off deduplication.
     const idempotencyKey = parse(idempotencyKeyHeader, ctx.headers['idempotency-key']);
     const order = { userId, ...body, idempotencyKey };
-    await purchases.refuseIfSoldOut(pattern, order);
+    const soldOut = await purchases.soldOutRefusal(pattern, order);
+    if (soldOut) return answerError(ctx, soldOut);
     await rateLimits.beforeReserving(ctx);
     const view = await purchases.purchase(pattern, order);
     ctx.state.trackingId = view.trackingId;

@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createReconciliationActivities } from '../src/activities/reconciliation';
 import { temporalDataConverter } from '../src/clients/temporal';
 import { productKeys } from '../src/inventory/inventory';
+import { PurchaseOutcomes, purchaseRecordKey } from '../src/purchase-status/purchase-outcomes';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import type { reconcileStock } from '../src/workflows/reconcile';
 import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../src/workflows/shared';
@@ -125,6 +126,7 @@ describe('reconciliation', () => {
           pool: h.pool,
           inventory: h.inventory,
           temporal: h.temporal,
+          outcomes: new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S),
           broadcast: () => undefined,
         }),
       });
@@ -153,17 +155,30 @@ describe('reconciliation', () => {
     }
   });
 
-  it('when a reservation has no purchase behind it (the API died before starting one), then it is released', async () => {
+  it('when a reservation has no purchase behind it (the API died before starting one), then it is released and its buyer, told PENDING until then, reads FAILED', async () => {
     const { id: productId } = await h.createProduct({ stock: 4 });
     const [stockKey, holdersKey, reservationsKey] = productKeys(productId);
-    const orphan = '00000000-0000-4000-8000-000000000001';
+    const ghost = h.buyer('ghost');
+    const orphan = randomUUID();
     const anHourAgo = Date.now() - 3_600_000;
     await h.redis
       .multi()
       .hincrby(stockKey, 'available', -2)
-      .hincrby(holdersKey, 'ghost', 2)
-      .hset(reservationsKey, orphan, `R|ghost|2|${anHourAgo}`)
+      .hincrby(holdersKey, ghost, 2)
+      .hset(reservationsKey, orphan, `R|${ghost}|2|${anHourAgo}`)
       .exec();
+    // What the API wrote before it stopped: PENDING, an hour old, with no workflow behind it.
+    await new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S).pending({
+      trackingId: orphan,
+      userId: ghost,
+      productId,
+      quantity: 2,
+    });
+    const record = JSON.parse((await h.redis.get(purchaseRecordKey(orphan))) as string);
+    await h.redis.set(purchaseRecordKey(orphan), JSON.stringify({ ...record, at: anHourAgo }), 'KEEPTTL');
+    const status = async () =>
+      (await h.request('GET', `/api/v1/purchases/${orphan}`, { token: await h.token(ghost) })).body;
+    expect(await status()).toMatchObject({ trackingId: orphan, status: 'PENDING' });
 
     const report = await reconcile([productId]);
     expect(report.body.products).toEqual([
@@ -172,6 +187,7 @@ describe('reconciliation', () => {
     expect(await h.redis.hget(reservationsKey, orphan)).toBeNull();
     // Voided: a commit of it arriving now would be refused.
     expect((await h.pool.query('SELECT 1 FROM purchase_voids WHERE tracking_id = $1', [orphan])).rowCount).toBe(1);
+    expect(await status()).toMatchObject({ trackingId: orphan, status: 'FAILED', reason: 'COMMIT_FAILED' });
     await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
   });
 

@@ -9,6 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction, withAdvisoryLock } from '../clients/postgres';
 import { workflowIdFor, type PurchaseRequest } from '../domain/purchase';
 import { stockLockName, type Inventory, type RebuildState, type StockSnapshot } from '../inventory/inventory';
+import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { StockEvent } from '../stock-events/topology';
 import { releaseReservation } from './release-reservation';
 
@@ -16,6 +17,8 @@ export interface ReconciliationDeps {
   pool: Pool;
   inventory: Inventory;
   temporal: Client;
+  /** Where buyers read their purchases: an orphan's purchase that is still PENDING there is ended. */
+  outcomes: PurchaseOutcomes;
   /** Tells subscribers every change of available stock (throttled; never waits). */
   broadcast: (event: StockEvent) => void;
 }
@@ -30,10 +33,13 @@ export interface ProductReconciliation {
   orphansReleased: number;
 }
 
+/** What a buyer reads of a purchase whose orphaned units were given back: what compensation leaves. */
+const GIVEN_UP = { status: 'FAILED', reason: 'COMMIT_FAILED' } as const;
+
 /** A reservation younger than this may belong to a purchase the API is still starting. */
 const ORPHAN_GRACE_MS = 60_000;
 
-export function createReconciliationActivities({ pool, inventory, temporal, broadcast }: ReconciliationDeps) {
+export function createReconciliationActivities({ pool, inventory, temporal, outcomes, broadcast }: ReconciliationDeps) {
   // Only the event's fields: consumers refuse a stock event with any other (its schema is strict).
   const announce = (productId: number, { available, version }: StockSnapshot) =>
     broadcast({ productId, available, version, ts: Date.now() });
@@ -155,7 +161,12 @@ export function createReconciliationActivities({ pool, inventory, temporal, broa
     }
   }
 
-  /** Reservations whose purchase no longer runs (or never started) and that no order holds: given back. */
+  /**
+   * Reservations whose purchase no longer runs (or never started) and that no order holds: given back, and
+   * the purchase voided for good. One that never started (the API that admitted it stopped before its start)
+   * is still PENDING for its buyer: it ends FAILED as a compensated purchase does (COMMIT_FAILED: stock
+   * released, nothing charged), or CONFIRMED when its order exists after all.
+   */
   async function releaseOrphans(productId: number): Promise<number> {
     const now = await inventory.now();
     const candidates = (await inventory.heldReservations(productId)).filter(
@@ -164,8 +175,10 @@ export function createReconciliationActivities({ pool, inventory, temporal, broa
     let released = 0;
     for (const r of candidates) {
       if (!(await purchaseHasEnded(r.trackingId))) continue;
-      const outcome = await releaseReservation({ pool, inventory, broadcast }, { ...r, productId });
-      if (outcome.orderId === undefined) released += 1;
+      const request = { ...r, productId };
+      const { orderId } = await releaseReservation({ pool, inventory, broadcast }, request);
+      await outcomes.endIfPending(request, orderId === undefined ? GIVEN_UP : { status: 'CONFIRMED', orderId });
+      if (orderId === undefined) released += 1;
     }
     if (released > 0) log.warn('orphan reservations released', { productId, released });
     return released;

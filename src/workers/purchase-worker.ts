@@ -149,7 +149,7 @@ function purchaseTuner(workflowTaskSlotSupplier: SlotSupplier<WorkflowSlotInfo>)
  * process sharing one connection and one publisher.
  */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { taskQueue, pool, inventory, temporal, logger } = options;
+  const { taskQueue, pool, inventory, outcomes, temporal, logger } = options;
   const { metricMeter } = Runtime.instance();
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
   const publishes = metricMeter.createCounter(
@@ -172,7 +172,13 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
       ...common,
       taskQueue: reconcileTaskQueue(taskQueue),
       activities: {
-        ...createReconciliationActivities({ pool, inventory, temporal, broadcast: (e) => publisher.offer(e) }),
+        ...createReconciliationActivities({
+          pool,
+          inventory,
+          temporal,
+          outcomes,
+          broadcast: (e) => publisher.offer(e),
+        }),
         ...createBackupActivities(options.backups),
       },
     }),

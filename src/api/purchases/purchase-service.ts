@@ -308,19 +308,22 @@ export class PurchaseService {
       record = (await this.deps.outcomes.settled(trackingId, waitMs).catch(() => undefined)) ?? record;
     }
     if (record && !(record.status === 'PENDING' && Date.now() - record.at > STALE_PENDING_MS)) return viewOf(record);
-    return this.describe(trackingId, principal);
+    return this.describe(trackingId, principal, record);
   }
 
   /**
    * Reads a purchase from Temporal with describe (strongly consistent, and it
-   * answers with every worker down), then the result once it has one.
+   * answers with every worker down), then the result once it has one. A
+   * PENDING record with no workflow is a purchase whose API stopped before its
+   * start: it stays PENDING until reconciliation gives its units back and ends it.
    */
-  private async describe(trackingId: string, principal: Principal): Promise<PurchaseView> {
+  private async describe(trackingId: string, principal: Principal, record?: PurchaseRecord): Promise<PurchaseView> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));
     const description = await handle.describe().catch((err) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw temporalUnavailable(err, trackingId);
     });
+    if (!description && record) return viewOf(record);
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
       throw new AppError('PURCHASE_NOT_FOUND');

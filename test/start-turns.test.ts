@@ -16,10 +16,14 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
   it('when 12 buyers are admitted at once and 2 starts may be in flight, then Temporal never sees more than 2 and every purchase starts', async () => {
     let inFlight = 0;
     let most = 0;
+    // What the starts-waiting gauge read as each start went on the wire: the k-th leaves at most 12 - k queued.
+    const waitingAtStart: number[] = [];
+    let readWaiting = () => Promise.resolve(0);
     // Counts StartWorkflowExecution calls between their request and their status, on the wire to the real server.
     const counting: Interceptor = (options, nextCall) => {
       const call = new InterceptingCall(nextCall(options), {
         start(metadata, _listener, next) {
+          void readWaiting().then((value) => waitingAtStart.push(value));
           inFlight += 1;
           most = Math.max(most, inFlight);
           next(metadata, {
@@ -37,6 +41,7 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
     const temporal = await connectTemporal(h.config, { interceptors: [counting] });
     const { pool, redis, amqp, inventory } = h;
     const metrics = createApiMetrics();
+    readWaiting = async () => (await metrics.workflowStartsWaiting.get()).values[0]?.value ?? 0;
     const services = createApiServices(
       { ...h.config, TEMPORAL_START_CONCURRENCY: 2 },
       { pool, redis, amqp, temporal, inventory },
@@ -54,6 +59,8 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
       expect(most).toBe(2);
       expect(inFlight).toBe(0);
       expect((await metrics.workflowStartsWaiting.get()).values[0].value).toBe(0);
+      expect(waitingAtStart).toHaveLength(stock);
+      expect(waitingAtStart.filter((value, k) => value > stock - (k + 1))).toEqual([]);
       const { confirmedQuantity } = await expectSaleInvariants(h, {
         productId,
         initialStock: stock,

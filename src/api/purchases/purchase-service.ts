@@ -210,14 +210,15 @@ export class PurchaseService {
     }
   }
 
-  private async inTurn<T>(start: () => Promise<T>): Promise<T> {
-    const started = this.startSlots(start);
-    this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
-    try {
-      return await started;
-    } finally {
-      this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
-    }
+  /** The starts-waiting gauge is read when a start joins the queue and when one leaves it for the wire. */
+  private inTurn<T>(start: () => Promise<T>): Promise<T> {
+    const waiting = () => this.deps.metrics.workflowStartsWaiting.set(this.startSlots.pendingCount);
+    const started = this.startSlots(() => {
+      waiting();
+      return start();
+    });
+    waiting();
+    return started;
   }
 
   /**

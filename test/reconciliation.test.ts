@@ -191,6 +191,23 @@ describe('reconciliation', () => {
     await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
   });
 
+  it('when a stale PENDING record has neither a workflow nor units held (its start failed, its units went back), then it is not found', async () => {
+    const { id: productId } = await h.createProduct({ stock: 1 });
+    const buyer = h.buyer();
+    const trackingId = randomUUID();
+    await new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S).pending({
+      trackingId,
+      userId: buyer,
+      productId,
+      quantity: 1,
+    });
+    const record = JSON.parse((await h.redis.get(purchaseRecordKey(trackingId))) as string);
+    await h.redis.set(purchaseRecordKey(trackingId), JSON.stringify({ ...record, at: 0 }), 'KEEPTTL');
+
+    const read = await h.request('GET', `/api/v1/purchases/${trackingId}`, { token: await h.token(buyer) });
+    expect([read.status, read.body.error?.code]).toEqual([404, 'PURCHASE_NOT_FOUND']);
+  });
+
   it('when Redis has lost a product, then the gate stays closed (503) until it is rebuilt from PostgreSQL, then sells again', async () => {
     const { id: productId } = await h.createProduct({ stock: 3, maxPerUser: 1 });
     const alice = h.buyer('alice');

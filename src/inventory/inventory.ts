@@ -158,6 +158,11 @@ export class Inventory {
     return this.redis.hkeys(productKeys(productId)[2]);
   }
 
+  /** Whether the purchase holds units of the product that it has not yet settled. */
+  async isHeld(productId: number, trackingId: string): Promise<boolean> {
+    return (await this.redis.hget(productKeys(productId)[2], trackingId))?.startsWith('R|') ?? false;
+  }
+
   /** Reservations whose purchase is still in flight (not settled). */
   async heldReservations(productId: number): Promise<HeldReservation[]> {
     const all = await this.redis.hgetall(productKeys(productId)[2]);

@@ -312,11 +312,17 @@ export class PurchaseService {
     return this.describe(trackingId, principal, record);
   }
 
+  private isHeld({ productId, trackingId }: PurchaseRecord): Promise<boolean> {
+    return this.deps.inventory.isHeld(productId, trackingId).catch(() => false);
+  }
+
   /**
    * Reads a purchase from Temporal with describe (strongly consistent, and it
    * answers with every worker down), then the result once it has one. A
-   * PENDING record with no workflow is a purchase whose API stopped before its
-   * start: it stays PENDING until reconciliation gives its units back and ends it.
+   * PENDING record with no workflow whose units are still held is a purchase
+   * whose API stopped before its start: it stays PENDING until reconciliation
+   * gives its units back and ends it. Without held units (its start failed and
+   * they went back, the buyer told 503) it is not found.
    */
   private async describe(trackingId: string, principal: Principal, record?: PurchaseRecord): Promise<PurchaseView> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));
@@ -324,7 +330,7 @@ export class PurchaseService {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw temporalUnavailable(err, trackingId);
     });
-    if (!description && record) return viewOf(record);
+    if (!description && record && (await this.isHeld(record))) return viewOf(record);
     const memo = (description?.memo ?? {}) as PurchaseMemo;
     if (!description || (memo.userId !== principal.userId && !principal.isAdmin)) {
       throw new AppError('PURCHASE_NOT_FOUND');

@@ -12,6 +12,7 @@ import { releaseReservation } from '../src/activities/release-reservation';
 import { createApiServices } from '../src/api/app';
 import { createApiMetrics } from '../src/api/metrics';
 import { connectTemporal } from '../src/clients/temporal';
+import { workflowIdFor } from '../src/domain/purchase';
 import { createLogger } from '../src/logger';
 import { productKeys } from '../src/inventory/inventory';
 import type { StockEvent } from '../src/stock-events/topology';
@@ -313,7 +314,7 @@ describe('promises under races and lost data', () => {
     }
   });
 
-  it('when reconciliation repairs drift or releases an orphan, then subscribers hear the new stock', async () => {
+  it('when reconciliation repairs drift or starts the purchase of an orphan, then subscribers hear the new stock', async () => {
     const { id: productId } = await h.createProduct({ stock: 6 });
     const watcher = await StockWatcher.watch(h.amqp, productId);
     const [stockKey, holdersKey, reservationsKey] = productKeys(productId);
@@ -328,23 +329,28 @@ describe('promises under races and lost data', () => {
       )?.available,
     ).toBe(6);
 
+    // A unit its API reserved an hour ago (as reserve.lua does) and never started a purchase for: reconciliation
+    // starts it, and the purchase's settle announces the stock.
     const orphan = randomUUID();
+    const ghost = h.buyer('ghost');
     await h.redis
       .multi()
       .hincrby(stockKey, 'available', -1)
-      .hincrby(holdersKey, 'ghost', 1)
-      .hset(reservationsKey, orphan, `R|ghost|1|${Date.now() - 3_600_000}`)
+      .hincrby(stockKey, 'version', 1)
+      .hincrby(holdersKey, ghost, 1)
+      .hset(reservationsKey, orphan, `R|${ghost}|1|${Date.now() - 3_600_000}`)
       .exec();
-    expect((await reconcile(productId)).body.products[0].orphansReleased).toBe(1);
+    expect((await reconcile(productId)).body.products[0].orphansStarted).toBe(1);
+    await h.temporal.workflow.getHandle(workflowIdFor(orphan)).result();
     expect(
       (
         await until(
           async () => watcher.latest,
-          (e) => e?.available === 6 && e.version > 0,
+          (e) => e?.available === 5 && e.version > 0,
         )
       )?.available,
-    ).toBe(6);
-    await expectSaleInvariants(h, { productId, initialStock: 6, maxPerUser: 1, accepted: [], watcher });
+    ).toBe(5);
+    await expectSaleInvariants(h, { productId, initialStock: 6, maxPerUser: 1, accepted: [orphan], watcher });
     await watcher.stop();
   });
 

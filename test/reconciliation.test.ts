@@ -2,11 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createReconciliationActivities } from '../src/activities/reconciliation';
 import { temporalDataConverter } from '../src/clients/temporal';
+import { workflowIdFor, type PurchaseRequest } from '../src/domain/purchase';
 import { productKeys } from '../src/inventory/inventory';
 import { PurchaseOutcomes, purchaseRecordKey } from '../src/purchase-status/purchase-outcomes';
 import { ReconciliationClient } from '../src/reconciliation/reconciliation-client';
 import type { reconcileStock } from '../src/workflows/reconcile';
-import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW, reconcileTaskQueue } from '../src/workflows/shared';
+import {
+  PURCHASE_WORKFLOW,
+  RECONCILE_SCHEDULE_ID,
+  RECONCILE_WORKFLOW,
+  reconcileTaskQueue,
+} from '../src/workflows/shared';
 import { freePort } from '../tools/lib/ports';
 import { sleep } from '../tools/lib/wait';
 import { startPulseCart, type Harness } from './support/harness';
@@ -39,7 +45,7 @@ describe('reconciliation', () => {
     const report = await reconcile([productId]);
     expect(report.status).toBe(200);
     expect(report.body.products).toEqual([
-      { productId, action: 'RECONCILED', drift: 3, available: 4, orphansReleased: 0 },
+      { productId, action: 'RECONCILED', drift: 3, available: 4, orphansReleased: 0, orphansStarted: 0 },
     ]);
     expect((await reconcile([productId])).body.products[0].drift).toBe(0);
 
@@ -57,7 +63,7 @@ describe('reconciliation', () => {
     });
 
     expect(await handle.result()).toEqual([
-      { productId, action: 'RECONCILED', drift: -3, available: 5, orphansReleased: 0 },
+      { productId, action: 'RECONCILED', drift: -3, available: 5, orphansReleased: 0, orphansStarted: 0 },
     ]);
     // The drift gauge once refused the negative value after the repair, and the activity ran again.
     const events = (await handle.fetchHistory()).events ?? [];
@@ -102,9 +108,11 @@ describe('reconciliation', () => {
     const report = await new ReconciliationClient(h.temporal, h.taskQueue).run();
     expect(report.find((r) => r.productId === drifted.id)).toMatchObject({ action: 'RECONCILED', drift: 3 });
     expect(report.find((r) => r.productId === quiet.id)).toBeUndefined();
-    expect(report.every((r) => r.action === 'REBUILT' || r.drift !== 0 || r.orphansReleased > 0)).toBe(true);
+    expect(
+      report.every((r) => r.action === 'REBUILT' || r.drift !== 0 || r.orphansReleased + r.orphansStarted > 0),
+    ).toBe(true);
     expect((await reconcile([quiet.id])).body.products).toEqual([
-      { productId: quiet.id, action: 'RECONCILED', drift: 0, available: 5, orphansReleased: 0 },
+      { productId: quiet.id, action: 'RECONCILED', drift: 0, available: 5, orphansReleased: 0, orphansStarted: 0 },
     ]);
   });
 
@@ -126,6 +134,7 @@ describe('reconciliation', () => {
           pool: h.pool,
           inventory: h.inventory,
           temporal: h.temporal,
+          purchaseTaskQueue: h.taskQueue,
           outcomes: new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S),
           broadcast: () => undefined,
         }),
@@ -155,8 +164,8 @@ describe('reconciliation', () => {
     }
   });
 
-  it('when a reservation has no purchase behind it (the API died before starting one), then it is released and its buyer, told PENDING until then, reads FAILED', async () => {
-    const { id: productId } = await h.createProduct({ stock: 4 });
+  it('when a reservation has no purchase behind it (the API died before starting one), then its purchase is started and confirms, and its buyer, told PENDING until then, reads CONFIRMED', async () => {
+    const { id: productId } = await h.createProduct({ stock: 4, maxPerUser: 2 });
     const [stockKey, holdersKey, reservationsKey] = productKeys(productId);
     const ghost = h.buyer('ghost');
     const orphan = randomUUID();
@@ -182,12 +191,43 @@ describe('reconciliation', () => {
 
     const report = await reconcile([productId]);
     expect(report.body.products).toEqual([
-      { productId, action: 'RECONCILED', drift: 0, available: 4, orphansReleased: 1 },
+      { productId, action: 'RECONCILED', drift: 0, available: 2, orphansReleased: 0, orphansStarted: 1 },
     ]);
-    expect(await h.redis.hget(reservationsKey, orphan)).toBeNull();
+    const ended = await h.temporal.workflow.getHandle(workflowIdFor(orphan)).result();
+    expect(ended).toMatchObject({ trackingId: orphan, status: 'CONFIRMED', quantity: 2 });
+    expect(await status()).toMatchObject({ trackingId: orphan, status: 'CONFIRMED', orderId: ended.orderId });
+    // A second run finds it settled: nothing started twice.
+    expect((await reconcile([productId])).body.products[0]).toMatchObject({ orphansReleased: 0, orphansStarted: 0 });
+    await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 2, accepted: [orphan] });
+  });
+
+  it('when a reservation outlived its purchase (the workflow ended without settling it), then it is given back and the purchase voided', async () => {
+    const { id: productId } = await h.createProduct({ stock: 4 });
+    const [stockKey, holdersKey, reservationsKey] = productKeys(productId);
+    const buyer = h.buyer();
+    // A purchase that ended: refused by its own reserve step (more than the stock), so it holds nothing.
+    const ended: PurchaseRequest = { trackingId: randomUUID(), userId: buyer, productId, quantity: 5 };
+    await h.temporal.workflow.execute(PURCHASE_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: workflowIdFor(ended.trackingId),
+      args: [ended],
+    });
+    // Then a reservation under its tracking id, as one left behind by a compensation that never finished.
+    await h.redis
+      .multi()
+      .hincrby(stockKey, 'available', -1)
+      .hincrby(holdersKey, buyer, 1)
+      .hset(reservationsKey, ended.trackingId, `R|${buyer}|1|${Date.now() - 3_600_000}`)
+      .exec();
+
+    const report = await reconcile([productId]);
+    expect(report.body.products).toEqual([
+      { productId, action: 'RECONCILED', drift: 0, available: 4, orphansReleased: 1, orphansStarted: 0 },
+    ]);
+    expect(await h.redis.hget(reservationsKey, ended.trackingId)).toBeNull();
     // Voided: a commit of it arriving now would be refused.
-    expect((await h.pool.query('SELECT 1 FROM purchase_voids WHERE tracking_id = $1', [orphan])).rowCount).toBe(1);
-    expect(await status()).toMatchObject({ trackingId: orphan, status: 'FAILED', reason: 'COMMIT_FAILED' });
+    const voided = await h.pool.query('SELECT 1 FROM purchase_voids WHERE tracking_id = $1', [ended.trackingId]);
+    expect(voided.rowCount).toBe(1);
     await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
   });
 

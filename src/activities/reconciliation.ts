@@ -4,19 +4,22 @@
  * that Redis lost a product).
  */
 import { log, metricMeter } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, withAdvisoryLock } from '../clients/postgres';
 import { workflowIdFor, type PurchaseRequest } from '../domain/purchase';
 import { stockLockName, type Inventory, type RebuildState, type StockSnapshot } from '../inventory/inventory';
 import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { StockEvent } from '../stock-events/topology';
+import { PURCHASE_WORKFLOW, purchaseStart } from '../workflows/shared';
 import { releaseReservation } from './release-reservation';
 
 export interface ReconciliationDeps {
   pool: Pool;
   inventory: Inventory;
   temporal: Client;
+  /** The purchases' task queue: an orphan whose purchase never started is started there. */
+  purchaseTaskQueue: string;
   /** Where buyers read their purchases: an orphan's purchase that is still PENDING there is ended. */
   outcomes: PurchaseOutcomes;
   /** Tells subscribers every change of available stock (throttled; never waits). */
@@ -29,9 +32,14 @@ export interface ProductReconciliation {
   action: 'REBUILT' | 'RECONCILED';
   drift: number;
   available: number;
-  /** Reservations whose purchase will never come (no workflow, or one that ended), given back. */
+  /** Reservations whose purchase ended without settling them, given back. */
   orphansReleased: number;
+  /** Reservations whose purchase never started (its API stopped first): their purchases, started now. */
+  orphansStarted: number;
 }
+
+type Orphans = Pick<ProductReconciliation, 'orphansReleased' | 'orphansStarted'>;
+const NO_ORPHANS: Orphans = { orphansReleased: 0, orphansStarted: 0 };
 
 /** What a buyer reads of a purchase whose orphaned units were given back: what compensation leaves. */
 const GIVEN_UP = { status: 'FAILED', reason: 'COMMIT_FAILED' } as const;
@@ -39,7 +47,14 @@ const GIVEN_UP = { status: 'FAILED', reason: 'COMMIT_FAILED' } as const;
 /** A reservation younger than this may belong to a purchase the API is still starting. */
 const ORPHAN_GRACE_MS = 60_000;
 
-export function createReconciliationActivities({ pool, inventory, temporal, outcomes, broadcast }: ReconciliationDeps) {
+export function createReconciliationActivities({
+  pool,
+  inventory,
+  temporal,
+  purchaseTaskQueue,
+  outcomes,
+  broadcast,
+}: ReconciliationDeps) {
   // Only the event's fields: consumers refuse a stock event with any other (its schema is strict).
   const announce = (productId: number, { available, version }: StockSnapshot) =>
     broadcast({ productId, available, version, ts: Date.now() });
@@ -111,7 +126,7 @@ export function createReconciliationActivities({ pool, inventory, temporal, outc
       productId,
       available: rebuilt.available,
     });
-    return { productId, action: 'REBUILT', drift: 0, available: rebuilt.available, orphansReleased: 0 };
+    return { productId, action: 'REBUILT', drift: 0, available: rebuilt.available, ...NO_ORPHANS };
   }
 
   /**
@@ -148,47 +163,69 @@ export function createReconciliationActivities({ pool, inventory, temporal, outc
     // coalesces) is then made good within one reconciliation period.
     announce(productId, drift);
     if (drift.drift !== 0) log.warn('stock drift repaired', { productId, ...drift });
-    return { productId, action: 'RECONCILED', drift: drift.drift, available: drift.available, orphansReleased: 0 };
+    return { productId, action: 'RECONCILED', drift: drift.drift, available: drift.available, ...NO_ORPHANS };
   }
 
-  async function purchaseHasEnded(trackingId: string): Promise<boolean> {
+  async function purchaseState(trackingId: string): Promise<'RUNNING' | 'ENDED' | 'NEVER_STARTED'> {
     try {
       const description = await temporal.workflow.getHandle(workflowIdFor(trackingId)).describe();
-      return description.status.name !== 'RUNNING';
+      return description.status.name === 'RUNNING' ? 'RUNNING' : 'ENDED';
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return true;
+      if (err instanceof WorkflowNotFoundError) return 'NEVER_STARTED';
+      throw err;
+    }
+  }
+
+  /** Starts the purchase an API admitted and stopped before starting; false when it has been started since. */
+  async function startOrphan(request: PurchaseRequest): Promise<boolean> {
+    try {
+      await temporal.workflow.start(
+        PURCHASE_WORKFLOW,
+        purchaseStart(request, workflowIdFor(request.trackingId), purchaseTaskQueue),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
   }
 
   /**
-   * Reservations whose purchase no longer runs (or never started) and that no order holds: given back, and
-   * the purchase voided for good. One that never started (the API that admitted it stopped before its start)
-   * is still PENDING for its buyer: it ends FAILED as a compensated purchase does (COMMIT_FAILED: stock
-   * released, nothing charged), or CONFIRMED when its order exists after all.
+   * Reservations a minute old whose purchase is not running. One that never started (the API that admitted it
+   * stopped before its start) is started now, as the API would have: its buyer was admitted, and may have been
+   * told PENDING. One that ended without settling them (its compensation could not finish) is given back, the
+   * purchase voided for good; if its buyer still reads PENDING, it ends FAILED as compensation leaves a purchase
+   * (COMMIT_FAILED: stock released, nothing charged), or CONFIRMED when its order exists after all.
    */
-  async function releaseOrphans(productId: number): Promise<number> {
+  async function settleOrphans(productId: number): Promise<Orphans> {
     const now = await inventory.now();
     const candidates = (await inventory.heldReservations(productId)).filter(
       (r) => now - r.reservedAt > ORPHAN_GRACE_MS,
     );
-    let released = 0;
+    const orphans = { ...NO_ORPHANS };
     for (const r of candidates) {
-      if (!(await purchaseHasEnded(r.trackingId))) continue;
-      const request = { ...r, productId };
+      const state = await purchaseState(r.trackingId);
+      if (state === 'RUNNING') continue;
+      // Its pattern died with the API: the sale's metrics count it as 'unknown'.
+      const request: PurchaseRequest = { trackingId: r.trackingId, userId: r.userId, productId, quantity: r.quantity };
+      if (state === 'NEVER_STARTED') {
+        if (await startOrphan(request)) orphans.orphansStarted += 1;
+        continue;
+      }
       const { orderId } = await releaseReservation({ pool, inventory, broadcast }, request);
       await outcomes.endIfPending(request, orderId === undefined ? GIVEN_UP : { status: 'CONFIRMED', orderId });
-      if (orderId === undefined) released += 1;
+      if (orderId === undefined) orphans.orphansReleased += 1;
     }
-    if (released > 0) log.warn('orphan reservations released', { productId, released });
-    return released;
+    if (orphans.orphansStarted + orphans.orphansReleased > 0)
+      log.warn('orphan reservations settled', { productId, ...orphans });
+    return orphans;
   }
 
   /** Restocks hold the same lock between their PostgreSQL commit and their Redis adjust. */
   async function reconcileProduct(productId: number): Promise<ProductReconciliation | undefined> {
-    const orphansReleased = (await inventory.snapshot(productId)) ? await releaseOrphans(productId) : 0;
+    const orphans = (await inventory.snapshot(productId)) ? await settleOrphans(productId) : NO_ORPHANS;
     const result = await withAdvisoryLock(pool, stockLockName(productId), () => repair(productId));
-    return result && { ...result, orphansReleased };
+    return result && { ...result, ...orphans };
   }
 
   return {

@@ -176,6 +176,7 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
           pool,
           inventory,
           temporal,
+          purchaseTaskQueue: taskQueue,
           outcomes,
           broadcast: (e) => publisher.offer(e),
         }),

@@ -48,8 +48,8 @@ export async function reconcileStock(input: ReconcileInput = {}): Promise<Produc
   return report.sort((a, b) => a.productId - b.productId);
 }
 
-function changedSomething({ action, drift, orphansReleased }: ProductReconciliation): boolean {
-  return action === 'REBUILT' || drift !== 0 || orphansReleased > 0;
+function changedSomething({ action, drift, orphansReleased, orphansStarted }: ProductReconciliation): boolean {
+  return action === 'REBUILT' || drift !== 0 || orphansReleased > 0 || orphansStarted > 0;
 }
 
 /** Runs `work` on every item, at most `lanes` at a time, in order of start. */

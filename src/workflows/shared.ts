@@ -41,3 +41,19 @@ export function purchaseVisibility(request: PurchaseRequest): {
     ],
   };
 }
+
+/**
+ * How every purchase is started, by the API or by reconciliation for one whose API stopped first: one workflow
+ * per tracking id (`workflowIdFor`), ever; a second start of the same id fails with
+ * WorkflowExecutionAlreadyStartedError.
+ */
+export function purchaseStart(request: PurchaseRequest, workflowId: string, taskQueue: string) {
+  return {
+    workflowId,
+    taskQueue,
+    args: [request] as [PurchaseRequest],
+    workflowIdConflictPolicy: 'FAIL' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    ...purchaseVisibility(request),
+  };
+}

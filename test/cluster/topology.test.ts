@@ -37,8 +37,8 @@ const RABBIT_NAME = CLUSTER_ENV.CLUSTER_RABBITMQ_NAME;
 const REDIS_PORT = Number(CLUSTER_ENV.CLUSTER_REDIS_PORT);
 /**
  * The longest a healed product may take to sell again: a reservation the killed API made and never started a
- * workflow for is an orphan once it is a minute old (ORPHAN_GRACE_MS), and the next reconciliation gives it back;
- * plus a margin.
+ * workflow for is an orphan once it is a minute old (ORPHAN_GRACE_MS), and the next reconciliation starts its
+ * purchase; plus a margin.
  */
 const SELLABLE_WITHIN_MS = 135_000;
 const RECONCILE_EVERY_MS = 10_000;
@@ -281,7 +281,7 @@ describe('the production topology (npm run cluster)', () => {
     console.log(JSON.stringify({ resultFile, faults: report }, null, 2));
 
     // A fault may leave two things behind, and only these. Reservations that an API killed between its gate and
-    // the workflow's start left in Redis: reconciliation gives them back, and the state at rest is checked again
+    // the workflow's start left in Redis: reconciliation starts their purchases, and the state at rest is checked again
     // below once it ran. Purchases whose buyer never heard the answer (nginx's 502/504 when the API died): the
     // order is there, the buyer learns it by retrying with the same Idempotency-Key.
     const unheard = (v: Violation) => /which the API never accepted$/.test(v.message);

@@ -152,7 +152,9 @@ async function readView(run: Run, trackingId: string): Promise<PurchaseView | un
   return read.status === 200 ? read.body : undefined;
 }
 
-async function reconcile(run: Run): Promise<{ action: string; drift: number; orphansReleased: number } | undefined> {
+async function reconcile(
+  run: Run,
+): Promise<{ action: string; drift: number; orphansReleased: number; orphansStarted: number } | undefined> {
   const report = await withTimeout(
     run.bench.h.request('POST', '/api/v1/admin/reconcile', { token: run.admin, body: { productIds: [run.productId] } }),
     'reconcile',
@@ -192,7 +194,8 @@ async function settle(run: Run, trackingIds: string[]): Promise<Violation[]> {
   }
   for (let i = 0; i < RECONCILIATIONS_TO_REST; i++) {
     const report = await reconcile(run);
-    if (report?.action === 'RECONCILED' && report.drift === 0 && report.orphansReleased === 0) return [];
+    if (report?.action === 'RECONCILED' && report.drift === 0 && report.orphansReleased + report.orphansStarted === 0)
+      return [];
   }
   return fail(`still repairing after ${RECONCILIATIONS_TO_REST} reconciliations`);
 }

@@ -178,6 +178,7 @@ export const reconciliationResponse = z
           drift: z.number().int(),
           available: z.number().int(),
           orphansReleased: z.number().int().nonnegative(),
+          orphansStarted: z.number().int().nonnegative(),
         })
         .strict() satisfies z.ZodType<ProductReconciliation>,
     ),

@@ -13,7 +13,7 @@ import type { EventPublisher } from '../../stock-events/coalescing-publisher';
 import type { Logger } from '../../logger';
 import type { PurchaseOutcomes, PurchaseRecord } from '../../purchase-status/purchase-outcomes';
 import type { purchase } from '../../workflows/purchase';
-import { PURCHASE_WORKFLOW, purchaseVisibility } from '../../workflows/shared';
+import { PURCHASE_WORKFLOW, purchaseStart } from '../../workflows/shared';
 import type { Principal } from '../middleware/auth';
 import type { ApiMetrics } from '../metrics';
 import type { Admission, AdmissionGate } from './admission';
@@ -192,13 +192,8 @@ export class PurchaseService {
     try {
       const handle = await this.inTurn(() =>
         this.deps.temporal.workflow.start<typeof purchase>(PURCHASE_WORKFLOW, {
-          workflowId,
-          taskQueue: this.deps.taskQueue,
-          args: [request],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          ...purchaseStart(request, workflowId, this.deps.taskQueue),
           requestEagerStart: this.deps.eagerStart,
-          ...purchaseVisibility(request),
         }),
       );
       this.deps.metrics.workflowsStarted.inc();
@@ -321,8 +316,8 @@ export class PurchaseService {
    * answers with every worker down), then the result once it has one. A
    * PENDING record with no workflow whose units are still held is a purchase
    * whose API stopped before its start: it stays PENDING until reconciliation
-   * gives its units back and ends it. Without held units (its start failed and
-   * they went back, the buyer told 503) it is not found.
+   * starts it. Without held units (its start failed and they went back, the
+   * buyer told 503) it is not found.
    */
   private async describe(trackingId: string, principal: Principal, record?: PurchaseRecord): Promise<PurchaseView> {
     const handle = this.deps.temporal.workflow.getHandle<typeof purchase>(workflowIdFor(trackingId));

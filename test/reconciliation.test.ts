@@ -135,7 +135,6 @@ describe('reconciliation', () => {
           inventory: h.inventory,
           temporal: h.temporal,
           purchaseTaskQueue: h.taskQueue,
-          outcomes: new PurchaseOutcomes(h.redis, h.config.PURCHASE_STATUS_TTL_S),
           broadcast: () => undefined,
         }),
       });
@@ -228,6 +227,9 @@ describe('reconciliation', () => {
     // Voided: a commit of it arriving now would be refused.
     const voided = await h.pool.query('SELECT 1 FROM purchase_voids WHERE tracking_id = $1', [ended.trackingId]);
     expect(voided.rowCount).toBe(1);
+    // Its buyer still reads how the workflow itself ended.
+    const read = await h.request('GET', `/api/v1/purchases/${ended.trackingId}`, { token: await h.token(buyer) });
+    expect(read.body).toMatchObject({ trackingId: ended.trackingId, status: 'REJECTED' });
     await expectSaleInvariants(h, { productId, initialStock: 4, maxPerUser: 1, accepted: [] });
   });
 

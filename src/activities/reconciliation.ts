@@ -9,7 +9,6 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction, withAdvisoryLock } from '../clients/postgres';
 import { workflowIdFor, type PurchaseRequest } from '../domain/purchase';
 import { stockLockName, type Inventory, type RebuildState, type StockSnapshot } from '../inventory/inventory';
-import type { PurchaseOutcomes } from '../purchase-status/purchase-outcomes';
 import type { StockEvent } from '../stock-events/topology';
 import { PURCHASE_WORKFLOW, purchaseStart } from '../workflows/shared';
 import { releaseReservation } from './release-reservation';
@@ -20,8 +19,6 @@ export interface ReconciliationDeps {
   temporal: Client;
   /** The purchases' task queue: an orphan whose purchase never started is started there. */
   purchaseTaskQueue: string;
-  /** Where buyers read their purchases: an orphan's purchase that is still PENDING there is ended. */
-  outcomes: PurchaseOutcomes;
   /** Tells subscribers every change of available stock (throttled; never waits). */
   broadcast: (event: StockEvent) => void;
 }
@@ -41,9 +38,6 @@ export interface ProductReconciliation {
 type Orphans = Pick<ProductReconciliation, 'orphansReleased' | 'orphansStarted'>;
 const NO_ORPHANS: Orphans = { orphansReleased: 0, orphansStarted: 0 };
 
-/** What a buyer reads of a purchase whose orphaned units were given back: what compensation leaves. */
-const GIVEN_UP = { status: 'FAILED', reason: 'COMMIT_FAILED' } as const;
-
 /** A reservation younger than this may belong to a purchase the API is still starting. */
 const ORPHAN_GRACE_MS = 60_000;
 
@@ -52,7 +46,6 @@ export function createReconciliationActivities({
   inventory,
   temporal,
   purchaseTaskQueue,
-  outcomes,
   broadcast,
 }: ReconciliationDeps) {
   // Only the event's fields: consumers refuse a stock event with any other (its schema is strict).
@@ -194,8 +187,7 @@ export function createReconciliationActivities({
    * Reservations a minute old whose purchase is not running. One that never started (the API that admitted it
    * stopped before its start) is started now, as the API would have: its buyer was admitted, and may have been
    * told PENDING. One that ended without settling them (its compensation could not finish) is given back, the
-   * purchase voided for good; if its buyer still reads PENDING, it ends FAILED as compensation leaves a purchase
-   * (COMMIT_FAILED: stock released, nothing charged), or CONFIRMED when its order exists after all.
+   * purchase voided for good; its buyer reads the workflow's own result (the API describes a stale PENDING).
    */
   async function settleOrphans(productId: number): Promise<Orphans> {
     const now = await inventory.now();
@@ -213,7 +205,6 @@ export function createReconciliationActivities({
         continue;
       }
       const { orderId } = await releaseReservation({ pool, inventory, broadcast }, request);
-      await outcomes.endIfPending(request, orderId === undefined ? GIVEN_UP : { status: 'CONFIRMED', orderId });
       if (orderId === undefined) orphans.orphansReleased += 1;
     }
     if (orphans.orphansStarted + orphans.orphansReleased > 0)

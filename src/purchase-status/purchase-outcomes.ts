@@ -5,8 +5,6 @@
  * one Redis channel, to which each API process subscribes once. Temporal's
  * describe stays the fallback for what this does not know.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { duplicateRedis, type RedisClient } from '../clients/redis';
 import type { PurchaseOutcome, PurchaseRequest } from '../domain/purchase';
 
@@ -22,28 +20,15 @@ const CHANNEL = 'pulsecart:purchase-outcomes';
 export const purchaseRecordKey = (trackingId: string) => `pulsecart:purchase:${trackingId}`;
 const keyOf = purchaseRecordKey;
 
-type Outcome = Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>;
-
-interface OutcomeCommands {
-  endPending(key: string, record: string, ttlSeconds: number, channel: string, trackingId: string): Promise<number>;
-}
-
 export class PurchaseOutcomes {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly redis: RedisClient & OutcomeCommands;
   private subscriber?: RedisClient;
   private subscribed?: Promise<void>;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
-  ) {
-    redis.defineCommand('endPending', {
-      numberOfKeys: 1,
-      lua: readFileSync(path.join(__dirname, 'end-pending.lua'), 'utf8'),
-    });
-    this.redis = redis as RedisClient & OutcomeCommands;
-  }
+  ) {}
 
   /** The API admitted it. Never overwrites: a repeat of a purchase that has ended keeps its outcome. */
   async pending(request: PurchaseRequest): Promise<void> {
@@ -51,18 +36,11 @@ export class PurchaseOutcomes {
     await this.redis.set(keyOf(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
   }
 
-  /**
-   * Ends a purchase no activity will end (reconciliation gave its orphaned units back), if it is still
-   * PENDING; waiters are told. Answers whether it was PENDING.
-   */
-  async endIfPending(request: PurchaseRequest, outcome: Outcome): Promise<boolean> {
-    const record = JSON.stringify(recordOf(request, outcome));
-    const { trackingId } = request;
-    return (await this.redis.endPending(keyOf(trackingId), record, this.ttlSeconds, CHANNEL, trackingId)) === 1;
-  }
-
   /** The purchase ended (an activity that ends it calls this); waiters are told. */
-  async finish(request: PurchaseRequest, outcome: Outcome): Promise<void> {
+  async finish(
+    request: PurchaseRequest,
+    outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>,
+  ): Promise<void> {
     const record = recordOf(request, outcome);
     await this.redis
       .pipeline()
@@ -122,6 +100,9 @@ export class PurchaseOutcomes {
   }
 }
 
-function recordOf({ trackingId, userId, productId, quantity }: PurchaseRequest, outcome: Outcome): PurchaseRecord {
+function recordOf(
+  { trackingId, userId, productId, quantity }: PurchaseRequest,
+  outcome: Pick<PurchaseOutcome, 'status' | 'orderId' | 'reason'>,
+): PurchaseRecord {
   return { trackingId, userId, productId, quantity, ...outcome, at: Date.now() };
 }

@@ -149,7 +149,7 @@ function purchaseTuner(workflowTaskSlotSupplier: SlotSupplier<WorkflowSlotInfo>)
  * process sharing one connection and one publisher.
  */
 export async function createPurchaseWorker(options: PurchaseWorkerOptions): Promise<PurchaseWorker> {
-  const { taskQueue, pool, inventory, outcomes, temporal, logger } = options;
+  const { taskQueue, pool, inventory, temporal, logger } = options;
   const { metricMeter } = Runtime.instance();
   // The same metric the API counts its restock publishes in, through the SDK's Prometheus endpoint.
   const publishes = metricMeter.createCounter(
@@ -177,7 +177,6 @@ export async function createPurchaseWorker(options: PurchaseWorkerOptions): Prom
           inventory,
           temporal,
           purchaseTaskQueue: taskQueue,
-          outcomes,
           broadcast: (e) => publisher.offer(e),
         }),
         ...createBackupActivities(options.backups),

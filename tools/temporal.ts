@@ -20,12 +20,15 @@ export const SEARCH_ATTRIBUTES = ['ProductId', 'UserId'];
 /**
  * Dynamic config for one small machine. One task-queue partition: with a
  * single matching host, partitions only add forwarding hops between them.
- * The version check phones home, which these machines cannot do.
+ * The version check phones home, which these machines cannot do. The
+ * priority matcher honours task-queue priority (Temporal 1.29 leaves it off):
+ * sync purchases are matched before async ones (src/workflows/shared.ts).
  */
 export const DYNAMIC_CONFIG: Record<string, string> = {
   'matching.numTaskqueueReadPartitions': '1',
   'matching.numTaskqueueWritePartitions': '1',
   'frontend.enableServerVersionCheck': 'false',
+  'matching.useNewMatcher': 'true',
 };
 
 /** WAL lets readers (visibility, UI) run beside the writer; NORMAL sync is crash-safe for the process. */

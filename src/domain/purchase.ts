@@ -26,7 +26,7 @@ export interface PurchaseRequest {
   userId: string;
   productId: number;
   quantity: number;
-  /** For the business metrics only; absent in purchases started before it existed. */
+  /** For the business metrics and the start's task-queue priority; absent in purchases started before it existed. */
   pattern?: PurchasePattern;
 }
 

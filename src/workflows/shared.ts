@@ -43,6 +43,15 @@ export function purchaseVisibility(request: PurchaseRequest): {
 }
 
 /**
+ * A sync buyer holds its connection until its purchase ends or SYNC_DEADLINE_MS passes; an async buyer has its
+ * tracking id and reads the status when it likes. When purchases queue in the task queue (a sale admits them
+ * faster than they drain), Temporal hands out the sync ones first. Task-queue priority needs the server's
+ * priority matcher (`matching.useNewMatcher`, set in tools/temporal.ts and deploy/temporal/dynamicconfig.yaml);
+ * a purchase without a pattern (one reconciliation starts) keeps the default, 3.
+ */
+const SYNC_PURCHASE_PRIORITY = { priorityKey: 1 };
+
+/**
  * How every purchase is started, by the API or by reconciliation for one whose API stopped first: one workflow
  * per tracking id (`workflowIdFor`), ever; a second start of the same id fails with
  * WorkflowExecutionAlreadyStartedError.
@@ -54,6 +63,7 @@ export function purchaseStart(request: PurchaseRequest, workflowId: string, task
     args: [request] as [PurchaseRequest],
     workflowIdConflictPolicy: 'FAIL' as const,
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    ...(request.pattern === 'sync' && { priority: SYNC_PURCHASE_PRIORITY }),
     ...purchaseVisibility(request),
   };
 }

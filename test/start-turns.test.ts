@@ -73,4 +73,40 @@ describe('purchase starts take turns (TEMPORAL_START_CONCURRENCY)', () => {
       await temporal.connection.close();
     }
   });
+
+  it('when a sync buyer waits for its start past SYNC_DEADLINE_MS, then it is answered PENDING once the start is made, and its purchase completes', async () => {
+    const startWaitMs = 1000;
+    // Holds each StartWorkflowExecution back before it goes on the wire, as a queue of starts ahead of it would.
+    const delaying: Interceptor = (options, nextCall) =>
+      options.method_definition.path.endsWith('/StartWorkflowExecution')
+        ? new InterceptingCall(nextCall(options), {
+            start(metadata, listener, next) {
+              setTimeout(() => next(metadata, listener), startWaitMs);
+            },
+          })
+        : new InterceptingCall(nextCall(options));
+    const temporal = await connectTemporal(h.config, { interceptors: [delaying] });
+    const { pool, redis, amqp, inventory } = h;
+    // The deadline, counted from the request's arrival, has passed by the time the start is made.
+    const services = createApiServices(
+      { ...h.config, SYNC_DEADLINE_MS: startWaitMs / 4 },
+      { pool, redis, amqp, temporal, inventory },
+      { logger: createLogger(h.config, 'test'), metrics: createApiMetrics() },
+    );
+    try {
+      const { id: productId } = await h.createProduct({ stock: 1 });
+      const view = await services.purchases.purchase('sync', { userId: h.buyer(), productId, quantity: 1 });
+      expect(view.status).toBe('PENDING');
+      const { statuses } = await expectSaleInvariants(h, {
+        productId,
+        initialStock: 1,
+        maxPerUser: 1,
+        accepted: [view.trackingId],
+      });
+      expect(statuses.get(view.trackingId)).toBe('CONFIRMED');
+    } finally {
+      await services.outcomes.close();
+      await temporal.connection.close();
+    }
+  });
 });

@@ -32,7 +32,7 @@ export interface PurchaseServiceDeps {
   publisher: EventPublisher;
   metrics: ApiMetrics;
   logger: Logger;
-  /** How long the sync pattern waits for the outcome before answering PENDING. */
+  /** How long after its arrival a sync request is answered: with the outcome, or PENDING (202). */
   syncDeadlineMs: number;
   /** Ask Temporal for the first workflow task in the start reply: this process runs purchases (EAGER_START). */
   eagerStart: boolean;
@@ -131,8 +131,9 @@ export class PurchaseService {
 
   /** The sync and async patterns: the outcome (sync, within its deadline) or PENDING to poll. */
   async purchase(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
+    const arrivedAt = performance.now();
     try {
-      const view = await this.placeAndMaybeWait(pattern, order);
+      const view = await this.placeAndMaybeWait(pattern, order, arrivedAt);
       this.deps.metrics.purchases.inc({ pattern, outcome: view.status });
       return view;
     } catch (err) {
@@ -147,13 +148,16 @@ export class PurchaseService {
     if (httpStatus < 500) this.deps.metrics.admissionRejections.inc({ reason: code });
   }
 
-  private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder): Promise<PurchaseView> {
+  /**
+   * The sync deadline counts from the request's arrival, so the time a start waited for its turn is part of it;
+   * a start still waiting at the deadline is waited for all the same (no answer before Temporal has the workflow).
+   */
+  private async placeAndMaybeWait(pattern: Pattern, order: PurchaseOrder, arrivedAt: number): Promise<PurchaseView> {
     const { request, handle } = await this.place(pattern, order);
     const pending: PurchaseView = { ...requestView(request), status: 'PENDING' };
     if (pattern === 'async' || !handle) return pending;
-    const record = await this.deps.outcomes
-      .settled(request.trackingId, this.deps.syncDeadlineMs)
-      .catch(() => undefined);
+    const left = this.deps.syncDeadlineMs - (performance.now() - arrivedAt);
+    const record = await this.deps.outcomes.settled(request.trackingId, Math.max(0, left)).catch(() => undefined);
     return record?.status === 'CONFIRMED' || record?.status === 'REJECTED' || record?.status === 'FAILED'
       ? viewOf(record)
       : pending;

@@ -274,7 +274,7 @@ function register(registry: OpenAPIRegistry): void {
   });
   registry.registerPath({
     ...purchaseRequest('sync'),
-    summary: 'Buy, and wait for the outcome until the sync deadline',
+    summary: 'Buy, and wait for the outcome until the sync deadline (SYNC_DEADLINE_MS after the request arrived)',
     responses: {
       200: { ...json(purchaseConfirmedResponse, 'Confirmed: the order exists'), links: toPurchaseStatus },
       202: accepted('Still running at the deadline: poll statusUrl'),

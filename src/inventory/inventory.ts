@@ -94,6 +94,9 @@ const freshVersion = () => Date.now() * 1000;
 
 const snapshotOf = ([, available, version]: Reply): StockSnapshot => ({ available, version });
 
+/** A reservation in flight, as reserve.lua and rebuild.lua write it: 'R|user|quantity|reserved-at ms'. */
+const IN_FLIGHT_RESERVATION = /^R\|(.*)\|(\d+)\|(\d+)$/;
+
 export class Inventory {
   private readonly redis: RedisClient & InventoryCommands;
 
@@ -160,14 +163,14 @@ export class Inventory {
 
   /** Whether the purchase holds units of the product that it has not yet settled. */
   async isHeld(productId: number, trackingId: string): Promise<boolean> {
-    return (await this.redis.hget(productKeys(productId)[2], trackingId))?.startsWith('R|') ?? false;
+    return IN_FLIGHT_RESERVATION.test((await this.redis.hget(productKeys(productId)[2], trackingId)) ?? '');
   }
 
   /** Reservations whose purchase is still in flight (not settled). */
   async heldReservations(productId: number): Promise<HeldReservation[]> {
     const all = await this.redis.hgetall(productKeys(productId)[2]);
     return Object.entries(all).flatMap(([trackingId, state]) => {
-      const match = /^R\|(.*)\|(\d+)\|(\d+)$/.exec(state);
+      const match = IN_FLIGHT_RESERVATION.exec(state);
       if (!match) return [];
       return [{ trackingId, userId: match[1], quantity: Number(match[2]), reservedAt: Number(match[3]) }];
     });

@@ -18,7 +18,6 @@ export interface PurchaseRecord extends PurchaseOutcome {
 const CHANNEL = 'pulsecart:purchase-outcomes';
 /** The record's key (tests age a record through it). */
 export const purchaseRecordKey = (trackingId: string) => `pulsecart:purchase:${trackingId}`;
-const keyOf = purchaseRecordKey;
 
 export class PurchaseOutcomes {
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -33,7 +32,7 @@ export class PurchaseOutcomes {
   /** The API admitted it. Never overwrites: a repeat of a purchase that has ended keeps its outcome. */
   async pending(request: PurchaseRequest): Promise<void> {
     const record = recordOf(request, { status: 'PENDING' });
-    await this.redis.set(keyOf(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
+    await this.redis.set(purchaseRecordKey(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds, 'NX');
   }
 
   /** The purchase ended (an activity that ends it calls this); waiters are told. */
@@ -44,13 +43,13 @@ export class PurchaseOutcomes {
     const record = recordOf(request, outcome);
     await this.redis
       .pipeline()
-      .set(keyOf(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds)
+      .set(purchaseRecordKey(request.trackingId), JSON.stringify(record), 'EX', this.ttlSeconds)
       .publish(CHANNEL, request.trackingId)
       .exec();
   }
 
   async read(trackingId: string): Promise<PurchaseRecord | undefined> {
-    const stored = await this.redis.get(keyOf(trackingId));
+    const stored = await this.redis.get(purchaseRecordKey(trackingId));
     return stored === null ? undefined : (JSON.parse(stored) as PurchaseRecord);
   }
 
